@@ -58,8 +58,8 @@ export function checkNameKey(key: string): number {
     if (!isNamespaceChar(c)) return -WK_EINVAL;
   }
   const namespaceLength = colon < 0 ? length : colon;
-  if (namespaceLength === 0) return -WK_EINVAL;
-  if (namespaceLength > WK_NAMESPACE_MAX) return -WK_ENAMETOOLONG;
+  // an over-long namespace makes the name malformed, not too long
+  if (namespaceLength === 0 || namespaceLength > WK_NAMESPACE_MAX) return -WK_EINVAL;
   if (colon < 0) return -1;
   if (colon === length - 1) return -WK_EINVAL; // empty name after ':'
   for (let i = colon + 1; i < length; i++) {
@@ -70,8 +70,7 @@ export function checkNameKey(key: string): number {
 
 /** Validates a namespace key (for listing): 0 or -errno. */
 export function checkNamespaceKey(key: string): number {
-  if (key.length === 0) return -WK_EINVAL;
-  if (key.length > WK_NAMESPACE_MAX) return -WK_ENAMETOOLONG;
+  if (key.length === 0 || key.length > WK_NAMESPACE_MAX) return -WK_EINVAL;
   for (let i = 0; i < key.length; i++) {
     if (!isNamespaceChar(key.charCodeAt(i))) return -WK_EINVAL;
   }
@@ -80,8 +79,7 @@ export function checkNamespaceKey(key: string): number {
 
 /** Validates an instance name key: 0 or -errno. */
 export function checkKernidKey(key: string): number {
-  if (key.length === 0) return -WK_EINVAL;
-  if (key.length > WK_KERNID_MAX) return -WK_ENAMETOOLONG;
+  if (key.length === 0 || key.length > WK_KERNID_MAX) return -WK_EINVAL;
   for (let i = 0; i < key.length; i++) {
     const c = key.charCodeAt(i);
     if (c === 0 || c === 0x2f) return -WK_EINVAL;

@@ -440,21 +440,24 @@ static int fill_unix_address(napi_env env, napi_value value, struct sockaddr_un 
     return 0;
 }
 
-/* connectUnix(path) -> fd of a connected, nonblocking, close-on-exec socket. */
+/* connectUnix(path) -> fd of a connected, nonblocking, close-on-exec socket,
+ * or null when the listener's backlog is full. */
 static napi_value connect_unix(napi_env env, napi_callback_info info)
 {
     napi_value argv[1];
     struct sockaddr_un addr;
     int sock;
     if (get_args(env, info, 1, argv) || fill_unix_address(env, argv[0], &addr)) return NULL;
-    sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (sock < 0) return throw_errno(env, "socket", errno);
+    /* A unix stream connect never goes "in progress": it succeeds, or fails
+     * with EAGAIN when the listener's backlog is full (try again later). */
     if (connect(sock, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
         int err = errno;
         close(sock);
+        if (err == EAGAIN) return make_null(env);
         return throw_errno(env, "connect", err);
     }
-    fcntl(sock, F_SETFL, fcntl(sock, F_GETFL) | O_NONBLOCK);
     return make_int(env, sock);
 }
 

@@ -137,8 +137,9 @@ function varargVar(kind: string): string {
 
 /** binary-parser chain for the scalar fields of one message (structured fields are skipped and decoded by their kind). */
 function parserChain(msg: MessageLayout, headerSize: number): string {
+  // Parses the whole frame (no subarray per call): start by skipping the header.
   let pos = headerSize;
-  const parts: string[] = ["new Parser().endianness('little')"];
+  const parts: string[] = [`frameParser().seek(${headerSize})`];
   for (const f of msg.fields) {
     if (f.offset > pos) parts.push(`.seek(${f.offset - pos})`);
     const repr = f.info.repr;
@@ -177,7 +178,7 @@ function varargAvailable(v: MessageLayout['varargs'][number]): string {
 
 function emitDecoders(input: GeneratorInput): string {
   const out: string[] = [header(input, 'Decoders: binary-parser for the fixed part, the kinds for the rest.')];
-  out.push("import { Parser } from 'binary-parser';");
+  out.push("import { frameParser } from '../../frame-parser.ts';");
   out.push("import type { DecodedBody } from '../../protocol-types.ts';");
   out.push("import type * as T from './types.ts';");
   emitKindBindings(input, out);
@@ -193,7 +194,7 @@ function emitDecoders(input: GeneratorInput): string {
       out.push(`function ${fn}(frame: Buffer): DecodedBody<T.${typeName(r, dir)}> {`);
       out.push(
         hasScalars
-          ? `  const body = ${parser}.parse(frame.subarray(${headerSize}, ${msg.fixedSize})) as T.${typeName(r, dir)};`
+          ? `  const body = ${parser}.parse(frame) as T.${typeName(r, dir)};`
           : `  const body = {} as T.${typeName(r, dir)};`,
       );
       for (const f of msg.fields) {

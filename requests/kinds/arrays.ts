@@ -75,13 +75,13 @@ export const rectanglesKind = elementListKind<Rectangle>({
 });
 
 export interface LuidAttr {
-  luid: { lowPart: number; highPart: number };
+  luid: { low_part: number; high_part: number };
   attrs: number;
 }
 
 const luidAttrParser = new Parser()
   .endianness('little')
-  .nest('luid', { type: new Parser().endianness('little').uint32('lowPart').int32('highPart') })
+  .nest('luid', { type: new Parser().endianness('little').uint32('low_part').int32('high_part') })
   .uint32('attrs');
 
 export const luidAttrKind = elementListKind<LuidAttr>({
@@ -89,18 +89,18 @@ export const luidAttrKind = elementListKind<LuidAttr>({
   elementSize: 12,
   element: luidAttrParser,
   write: (b, o, v) => {
-    put32(b, o, v.luid.lowPart);
-    put32(b, o + 4, v.luid.highPart);
+    put32(b, o, v.luid.low_part);
+    put32(b, o + 4, v.luid.high_part);
     put32(b, o + 8, v.attrs);
   },
   // Wine prints the LUID as one 16-digit hex number, high part first.
-  formatItem: (v) => `{luid=${hexPad(v.luid.highPart, 8)}${hexPad(v.luid.lowPart, 8)},attrs=${(v.attrs >>> 0).toString(16)}}`,
+  formatItem: (v) => `{luid=${hexPad(v.luid.high_part, 8)}${hexPad(v.luid.low_part, 8)},attrs=${(v.attrs >>> 0).toString(16)}}`,
   sampleItems: [
     [],
-    [{ luid: { lowPart: 0x17, highPart: 0 }, attrs: 3 }],
+    [{ luid: { low_part: 0x17, high_part: 0 }, attrs: 3 }],
     [
-      { luid: { lowPart: 0xffffffff, highPart: -1 }, attrs: 0xffffffff },
-      { luid: { lowPart: 2, highPart: 1 }, attrs: 0 },
+      { luid: { low_part: 0xffffffff, high_part: -1 }, attrs: 0xffffffff },
+      { luid: { low_part: 2, high_part: 1 }, attrs: 0 },
     ],
   ],
 });
@@ -149,7 +149,7 @@ export const cursorPositionsKind = elementListKind<CursorPosition>({
 });
 
 export interface RawinputDevice {
-  usagePage: number;
+  usage_page: number;
   usage: number;
   flags: number;
   target: number;
@@ -158,16 +158,16 @@ export interface RawinputDevice {
 export const rawinputDevicesKind = elementListKind<RawinputDevice>({
   kind: 'rawinput_devices',
   elementSize: 12,
-  element: new Parser().endianness('little').uint16('usagePage').uint16('usage').uint32('flags').uint32('target'),
+  element: new Parser().endianness('little').uint16('usage_page').uint16('usage').uint32('flags').uint32('target'),
   write: (b, o, v) => {
-    put16(b, o, v.usagePage);
+    put16(b, o, v.usage_page);
     put16(b, o + 2, v.usage);
     put32(b, o + 4, v.flags);
     put32(b, o + 8, v.target);
   },
-  formatItem: (v) => `{usage_page=${hex16(v.usagePage)},usage=${hex16(v.usage)},flags=${hexPad(v.flags, 8)},target=${hexPad(v.target, 8)}}`,
+  formatItem: (v) => `{usage_page=${hex16(v.usage_page)},usage=${hex16(v.usage)},flags=${hexPad(v.flags, 8)},target=${hexPad(v.target, 8)}}`,
   commaBeforePartialTail: true,
-  sampleItems: [[], [{ usagePage: 1, usage: 2, flags: 0x100, target: 0x10020 }], [{ usagePage: 0xffff, usage: 0, flags: 0xffffffff, target: 0 }, { usagePage: 1, usage: 6, flags: 0, target: 1 }]],
+  sampleItems: [[], [{ usage_page: 1, usage: 2, flags: 0x100, target: 0x10020 }], [{ usage_page: 0xffff, usage: 0, flags: 0xffffffff, target: 0 }, { usage_page: 1, usage: 6, flags: 0, target: 1 }]],
 });
 
 export interface HandleInfo {

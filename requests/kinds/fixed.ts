@@ -64,25 +64,25 @@ export const rectangleKind: FixedKind<Rectangle> = {
 };
 
 export interface Luid {
-  lowPart: number;
-  highPart: number;
+  low_part: number;
+  high_part: number;
 }
 
 export const luidKind: FixedKind<Luid> = {
   type: 'struct luid',
   size: 8,
   align: 4,
-  decode: (buf, offset) => ({ lowPart: u32(buf, offset), highPart: i32(buf, offset + 4) }),
+  decode: (buf, offset) => ({ low_part: u32(buf, offset), high_part: i32(buf, offset + 4) }),
   encode: (value, buf, offset) => {
-    put32(buf, offset, value.lowPart);
-    put32(buf, offset + 4, value.highPart);
+    put32(buf, offset, value.low_part);
+    put32(buf, offset + 4, value.high_part);
   },
-  format: (value) => `${value.highPart | 0}.${value.lowPart >>> 0}`,
+  format: (value) => `${value.high_part | 0}.${value.low_part >>> 0}`,
   samples: () => [
-    { lowPart: 0, highPart: 0 },
-    { lowPart: 0x3e7, highPart: 0 },
-    { lowPart: 0xffffffff, highPart: -1 },
-    { lowPart: 1, highPart: 0x7fffffff },
+    { low_part: 0, high_part: 0 },
+    { low_part: 0x3e7, high_part: 0 },
+    { low_part: 0xffffffff, high_part: -1 },
+    { low_part: 1, high_part: 0x7fffffff },
   ],
 };
 

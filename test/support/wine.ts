@@ -571,3 +571,68 @@ export function buildCorpus(): void {
 export function corpusExpected(name: string): string {
   return fs.readFileSync(path.join(CORPUS_DIR, 'expected', `${name}.txt`), 'utf8');
 }
+
+// ---------------------------------------------------------------------------
+// +server traces
+
+/**
+ * Request names (with counts) issued by one program in a WINEDEBUG=+server
+ * trace, including the threads and child processes it creates. Wine's own
+ * helper processes (wineboot, services.exe, explorer, ...) share the trace
+ * and are excluded. The trace must come from a wineserver session in which
+ * the program was the only process started from unix (the case for a fresh
+ * prefix; Wine's helpers are all started through new_process).
+ *
+ * Attribution:
+ *  - the process started from unix is the one whose init_first_thread reply
+ *    carries no startup info (info_size=0);
+ *  - a process whose get_startup_info reply names an image ending in
+ *    `\<exeName>` is ours;
+ *  - a thread created (new_thread reply) by one of our threads is ours.
+ * A process's first thread is counted only from its init_process_done on,
+ * so DLL loading and Wine's boot sequence (run_wineboot) are not counted:
+ * what remains is what the program's own code asks for.
+ */
+export function requestsOfProgram(trace: string, exeName: string): Map<string, number> {
+  /** tid -> counting enabled */
+  const ours = new Map<string, boolean>();
+  const counts = new Map<string, number>();
+  const imageSuffix = `\\${exeName.toLowerCase()}`;
+  const requestLine = /^([0-9a-f]{4,8}): ([a-z_0-9]+)\( /;
+  const replyLine = /^([0-9a-f]{4,8}): ([a-z_0-9]+)\(\) = /;
+  for (const line of trace.split('\n')) {
+    const reply = replyLine.exec(line);
+    if (reply) {
+      const [, tid, name] = reply;
+      if (name === 'init_first_thread' && /\binfo_size=0\b/.test(line)) {
+        ours.set(tid, false);
+      } else if (name === 'get_startup_info') {
+        const image = /imagepath=L"([^"]*)"/.exec(line)?.[1]?.toLowerCase();
+        if (image?.endsWith(imageSuffix) && !ours.has(tid)) ours.set(tid, false);
+      } else if (name === 'init_process_done' && ours.has(tid)) {
+        ours.set(tid, true);
+      } else if (name === 'new_thread' && ours.get(tid)) {
+        const child = /\btid=([0-9a-f]+)/.exec(line)?.[1];
+        if (child) ours.set(child, true);
+      }
+      continue;
+    }
+    const request = requestLine.exec(line);
+    if (!request) continue;
+    const [, tid, name] = request;
+    if (name === 'init_first_thread' && ours.has(tid)) {
+      // First thread of a new process of ours: skip its start-up until init_process_done.
+      ours.set(tid, false);
+      continue;
+    }
+    if (ours.get(tid)) counts.set(name, (counts.get(name) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/** The request names a corpus program claims to produce: its source's `Requests:` comment line. */
+export function claimedRequests(name: string): string[] {
+  const source = fs.readFileSync(path.join(CORPUS_DIR, 'src', `${name}.c`), 'utf8');
+  const line = /^\s*\*\s*Requests:(.*)$/m.exec(source);
+  return line ? line[1].trim().split(/\s+/).filter(Boolean) : [];
+}

@@ -4,7 +4,7 @@
 // Decoders: binary-parser for the fixed part, the kinds for the rest.
 /* eslint-disable */
 
-import { Parser } from 'binary-parser';
+import { frameParser } from '../../frame-parser.ts';
 import type { DecodedBody } from '../../protocol-types.ts';
 import type * as T from './types.ts';
 import { requireFixedKind, requireVarargKind } from '../../kind-registry.ts';
@@ -51,9 +51,9 @@ const V_unicode_str = requireVarargKind("unicode_str");
 const V_user_handles = requireVarargKind("user_handles");
 const V_ushorts = requireVarargKind("ushorts");
 
-const P_new_process_request = new Parser().endianness('little').uint32("token").uint32("debug").uint32("parent_process").uint32("flags").int32("socket_fd").uint32("access").uint16("machine").seek(2).uint32("info_size").uint32("handles_size").uint32("jobs_size");
+const P_new_process_request = frameParser().seek(12).uint32("token").uint32("debug").uint32("parent_process").uint32("flags").int32("socket_fd").uint32("access").uint16("machine").seek(2).uint32("info_size").uint32("handles_size").uint32("jobs_size");
 function decode_new_process_request(frame: Buffer): DecodedBody<T.NewProcessRequest> {
-  const body = P_new_process_request.parse(frame.subarray(12, 56)) as T.NewProcessRequest;
+  const body = P_new_process_request.parse(frame) as T.NewProcessRequest;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -89,27 +89,27 @@ function decode_new_process_request(frame: Buffer): DecodedBody<T.NewProcessRequ
   return { body, varOffset: offset };
 }
 
-const P_new_process_reply = new Parser().endianness('little').uint32("info").uint32("pid").uint32("handle");
+const P_new_process_reply = frameParser().seek(8).uint32("info").uint32("pid").uint32("handle");
 function decode_new_process_reply(frame: Buffer): DecodedBody<T.NewProcessReply> {
-  const body = P_new_process_reply.parse(frame.subarray(8, 24)) as T.NewProcessReply;
+  const body = P_new_process_reply.parse(frame) as T.NewProcessReply;
   return { body, varOffset: 64 };
 }
 
-const P_get_new_process_info_request = new Parser().endianness('little').uint32("info");
+const P_get_new_process_info_request = frameParser().seek(12).uint32("info");
 function decode_get_new_process_info_request(frame: Buffer): DecodedBody<T.GetNewProcessInfoRequest> {
-  const body = P_get_new_process_info_request.parse(frame.subarray(12, 16)) as T.GetNewProcessInfoRequest;
+  const body = P_get_new_process_info_request.parse(frame) as T.GetNewProcessInfoRequest;
   return { body, varOffset: 64 };
 }
 
-const P_get_new_process_info_reply = new Parser().endianness('little').int32("success").int32("exit_code");
+const P_get_new_process_info_reply = frameParser().seek(8).int32("success").int32("exit_code");
 function decode_get_new_process_info_reply(frame: Buffer): DecodedBody<T.GetNewProcessInfoReply> {
-  const body = P_get_new_process_info_reply.parse(frame.subarray(8, 16)) as T.GetNewProcessInfoReply;
+  const body = P_get_new_process_info_reply.parse(frame) as T.GetNewProcessInfoReply;
   return { body, varOffset: 64 };
 }
 
-const P_new_thread_request = new Parser().endianness('little').uint32("process").uint32("access").uint32("flags").int32("request_fd");
+const P_new_thread_request = frameParser().seek(12).uint32("process").uint32("access").uint32("flags").int32("request_fd");
 function decode_new_thread_request(frame: Buffer): DecodedBody<T.NewThreadRequest> {
-  const body = P_new_thread_request.parse(frame.subarray(12, 32)) as T.NewThreadRequest;
+  const body = P_new_thread_request.parse(frame) as T.NewThreadRequest;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -121,9 +121,9 @@ function decode_new_thread_request(frame: Buffer): DecodedBody<T.NewThreadReques
   return { body, varOffset: offset };
 }
 
-const P_new_thread_reply = new Parser().endianness('little').uint32("tid").uint32("handle");
+const P_new_thread_reply = frameParser().seek(8).uint32("tid").uint32("handle");
 function decode_new_thread_reply(frame: Buffer): DecodedBody<T.NewThreadReply> {
-  const body = P_new_thread_reply.parse(frame.subarray(8, 16)) as T.NewThreadReply;
+  const body = P_new_thread_reply.parse(frame) as T.NewThreadReply;
   return { body, varOffset: 64 };
 }
 
@@ -132,9 +132,9 @@ function decode_get_startup_info_request(frame: Buffer): DecodedBody<T.GetStartu
   return { body, varOffset: 64 };
 }
 
-const P_get_startup_info_reply = new Parser().endianness('little').uint32("info_size");
+const P_get_startup_info_reply = frameParser().seek(8).uint32("info_size");
 function decode_get_startup_info_reply(frame: Buffer): DecodedBody<T.GetStartupInfoReply> {
-  const body = P_get_startup_info_reply.parse(frame.subarray(8, 16)) as T.GetStartupInfoReply;
+  const body = P_get_startup_info_reply.parse(frame) as T.GetStartupInfoReply;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -152,27 +152,27 @@ function decode_get_startup_info_reply(frame: Buffer): DecodedBody<T.GetStartupI
   return { body, varOffset: offset };
 }
 
-const P_init_process_done_request = new Parser().endianness('little').seek(4).uint64("teb").uint64("peb").uint64("ldt_copy");
+const P_init_process_done_request = frameParser().seek(12).seek(4).uint64("teb").uint64("peb").uint64("ldt_copy");
 function decode_init_process_done_request(frame: Buffer): DecodedBody<T.InitProcessDoneRequest> {
-  const body = P_init_process_done_request.parse(frame.subarray(12, 40)) as T.InitProcessDoneRequest;
+  const body = P_init_process_done_request.parse(frame) as T.InitProcessDoneRequest;
   return { body, varOffset: 64 };
 }
 
-const P_init_process_done_reply = new Parser().endianness('little').uint64("entry").int32("suspend");
+const P_init_process_done_reply = frameParser().seek(8).uint64("entry").int32("suspend");
 function decode_init_process_done_reply(frame: Buffer): DecodedBody<T.InitProcessDoneReply> {
-  const body = P_init_process_done_reply.parse(frame.subarray(8, 24)) as T.InitProcessDoneReply;
+  const body = P_init_process_done_reply.parse(frame) as T.InitProcessDoneReply;
   return { body, varOffset: 64 };
 }
 
-const P_init_first_thread_request = new Parser().endianness('little').int32("unix_pid").int32("unix_tid").int32("debug_level").int32("reply_fd").int32("wait_fd");
+const P_init_first_thread_request = frameParser().seek(12).int32("unix_pid").int32("unix_tid").int32("debug_level").int32("reply_fd").int32("wait_fd");
 function decode_init_first_thread_request(frame: Buffer): DecodedBody<T.InitFirstThreadRequest> {
-  const body = P_init_first_thread_request.parse(frame.subarray(12, 32)) as T.InitFirstThreadRequest;
+  const body = P_init_first_thread_request.parse(frame) as T.InitFirstThreadRequest;
   return { body, varOffset: 64 };
 }
 
-const P_init_first_thread_reply = new Parser().endianness('little').uint32("pid").uint32("tid").seek(8).uint32("session_id").uint32("info_size");
+const P_init_first_thread_reply = frameParser().seek(8).uint32("pid").uint32("tid").seek(8).uint32("session_id").uint32("info_size");
 function decode_init_first_thread_reply(frame: Buffer): DecodedBody<T.InitFirstThreadReply> {
-  const body = P_init_first_thread_reply.parse(frame.subarray(8, 32)) as T.InitFirstThreadReply;
+  const body = P_init_first_thread_reply.parse(frame) as T.InitFirstThreadReply;
   body.server_start = K_timeout_t.decode(frame, 16);
   let offset = 64;
   let rest = frame.length - 64;
@@ -185,51 +185,51 @@ function decode_init_first_thread_reply(frame: Buffer): DecodedBody<T.InitFirstT
   return { body, varOffset: offset };
 }
 
-const P_init_thread_request = new Parser().endianness('little').int32("unix_tid").int32("reply_fd").int32("wait_fd").uint64("teb").uint64("entry");
+const P_init_thread_request = frameParser().seek(12).int32("unix_tid").int32("reply_fd").int32("wait_fd").uint64("teb").uint64("entry");
 function decode_init_thread_request(frame: Buffer): DecodedBody<T.InitThreadRequest> {
-  const body = P_init_thread_request.parse(frame.subarray(12, 40)) as T.InitThreadRequest;
+  const body = P_init_thread_request.parse(frame) as T.InitThreadRequest;
   return { body, varOffset: 64 };
 }
 
-const P_init_thread_reply = new Parser().endianness('little').int32("suspend");
+const P_init_thread_reply = frameParser().seek(8).int32("suspend");
 function decode_init_thread_reply(frame: Buffer): DecodedBody<T.InitThreadReply> {
-  const body = P_init_thread_reply.parse(frame.subarray(8, 16)) as T.InitThreadReply;
+  const body = P_init_thread_reply.parse(frame) as T.InitThreadReply;
   return { body, varOffset: 64 };
 }
 
-const P_terminate_process_request = new Parser().endianness('little').uint32("handle").int32("exit_code");
+const P_terminate_process_request = frameParser().seek(12).uint32("handle").int32("exit_code");
 function decode_terminate_process_request(frame: Buffer): DecodedBody<T.TerminateProcessRequest> {
-  const body = P_terminate_process_request.parse(frame.subarray(12, 24)) as T.TerminateProcessRequest;
+  const body = P_terminate_process_request.parse(frame) as T.TerminateProcessRequest;
   return { body, varOffset: 64 };
 }
 
-const P_terminate_process_reply = new Parser().endianness('little').int32("self");
+const P_terminate_process_reply = frameParser().seek(8).int32("self");
 function decode_terminate_process_reply(frame: Buffer): DecodedBody<T.TerminateProcessReply> {
-  const body = P_terminate_process_reply.parse(frame.subarray(8, 16)) as T.TerminateProcessReply;
+  const body = P_terminate_process_reply.parse(frame) as T.TerminateProcessReply;
   return { body, varOffset: 64 };
 }
 
-const P_terminate_thread_request = new Parser().endianness('little').uint32("handle").int32("exit_code");
+const P_terminate_thread_request = frameParser().seek(12).uint32("handle").int32("exit_code");
 function decode_terminate_thread_request(frame: Buffer): DecodedBody<T.TerminateThreadRequest> {
-  const body = P_terminate_thread_request.parse(frame.subarray(12, 24)) as T.TerminateThreadRequest;
+  const body = P_terminate_thread_request.parse(frame) as T.TerminateThreadRequest;
   return { body, varOffset: 64 };
 }
 
-const P_terminate_thread_reply = new Parser().endianness('little').int32("self");
+const P_terminate_thread_reply = frameParser().seek(8).int32("self");
 function decode_terminate_thread_reply(frame: Buffer): DecodedBody<T.TerminateThreadReply> {
-  const body = P_terminate_thread_reply.parse(frame.subarray(8, 16)) as T.TerminateThreadReply;
+  const body = P_terminate_thread_reply.parse(frame) as T.TerminateThreadReply;
   return { body, varOffset: 64 };
 }
 
-const P_get_process_info_request = new Parser().endianness('little').uint32("handle");
+const P_get_process_info_request = frameParser().seek(12).uint32("handle");
 function decode_get_process_info_request(frame: Buffer): DecodedBody<T.GetProcessInfoRequest> {
-  const body = P_get_process_info_request.parse(frame.subarray(12, 16)) as T.GetProcessInfoRequest;
+  const body = P_get_process_info_request.parse(frame) as T.GetProcessInfoRequest;
   return { body, varOffset: 64 };
 }
 
-const P_get_process_info_reply = new Parser().endianness('little').uint32("pid").uint32("ppid").uint64("affinity").uint64("peb").seek(8).seek(8).uint32("session_id").int32("exit_code").int32("priority").uint16("machine");
+const P_get_process_info_reply = frameParser().seek(8).uint32("pid").uint32("ppid").uint64("affinity").uint64("peb").seek(8).seek(8).uint32("session_id").int32("exit_code").int32("priority").uint16("machine");
 function decode_get_process_info_reply(frame: Buffer): DecodedBody<T.GetProcessInfoReply> {
-  const body = P_get_process_info_reply.parse(frame.subarray(8, 64)) as T.GetProcessInfoReply;
+  const body = P_get_process_info_reply.parse(frame) as T.GetProcessInfoReply;
   body.start_time = K_timeout_t.decode(frame, 32);
   body.end_time = K_timeout_t.decode(frame, 40);
   let offset = 64;
@@ -243,15 +243,15 @@ function decode_get_process_info_reply(frame: Buffer): DecodedBody<T.GetProcessI
   return { body, varOffset: offset };
 }
 
-const P_get_process_debug_info_request = new Parser().endianness('little').uint32("handle");
+const P_get_process_debug_info_request = frameParser().seek(12).uint32("handle");
 function decode_get_process_debug_info_request(frame: Buffer): DecodedBody<T.GetProcessDebugInfoRequest> {
-  const body = P_get_process_debug_info_request.parse(frame.subarray(12, 16)) as T.GetProcessDebugInfoRequest;
+  const body = P_get_process_debug_info_request.parse(frame) as T.GetProcessDebugInfoRequest;
   return { body, varOffset: 64 };
 }
 
-const P_get_process_debug_info_reply = new Parser().endianness('little').uint32("debug").int32("debug_children");
+const P_get_process_debug_info_reply = frameParser().seek(8).uint32("debug").int32("debug_children");
 function decode_get_process_debug_info_reply(frame: Buffer): DecodedBody<T.GetProcessDebugInfoReply> {
-  const body = P_get_process_debug_info_reply.parse(frame.subarray(8, 16)) as T.GetProcessDebugInfoReply;
+  const body = P_get_process_debug_info_reply.parse(frame) as T.GetProcessDebugInfoReply;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -263,15 +263,15 @@ function decode_get_process_debug_info_reply(frame: Buffer): DecodedBody<T.GetPr
   return { body, varOffset: offset };
 }
 
-const P_get_process_image_name_request = new Parser().endianness('little').uint32("handle").int32("win32");
+const P_get_process_image_name_request = frameParser().seek(12).uint32("handle").int32("win32");
 function decode_get_process_image_name_request(frame: Buffer): DecodedBody<T.GetProcessImageNameRequest> {
-  const body = P_get_process_image_name_request.parse(frame.subarray(12, 24)) as T.GetProcessImageNameRequest;
+  const body = P_get_process_image_name_request.parse(frame) as T.GetProcessImageNameRequest;
   return { body, varOffset: 64 };
 }
 
-const P_get_process_image_name_reply = new Parser().endianness('little').uint32("len");
+const P_get_process_image_name_reply = frameParser().seek(8).uint32("len");
 function decode_get_process_image_name_reply(frame: Buffer): DecodedBody<T.GetProcessImageNameReply> {
-  const body = P_get_process_image_name_reply.parse(frame.subarray(8, 16)) as T.GetProcessImageNameReply;
+  const body = P_get_process_image_name_reply.parse(frame) as T.GetProcessImageNameReply;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -283,21 +283,21 @@ function decode_get_process_image_name_reply(frame: Buffer): DecodedBody<T.GetPr
   return { body, varOffset: offset };
 }
 
-const P_get_process_vm_counters_request = new Parser().endianness('little').uint32("handle");
+const P_get_process_vm_counters_request = frameParser().seek(12).uint32("handle");
 function decode_get_process_vm_counters_request(frame: Buffer): DecodedBody<T.GetProcessVmCountersRequest> {
-  const body = P_get_process_vm_counters_request.parse(frame.subarray(12, 16)) as T.GetProcessVmCountersRequest;
+  const body = P_get_process_vm_counters_request.parse(frame) as T.GetProcessVmCountersRequest;
   return { body, varOffset: 64 };
 }
 
-const P_get_process_vm_counters_reply = new Parser().endianness('little').uint64("peak_virtual_size").uint64("virtual_size").uint64("peak_working_set_size").uint64("working_set_size").uint64("pagefile_usage").uint64("peak_pagefile_usage");
+const P_get_process_vm_counters_reply = frameParser().seek(8).uint64("peak_virtual_size").uint64("virtual_size").uint64("peak_working_set_size").uint64("working_set_size").uint64("pagefile_usage").uint64("peak_pagefile_usage");
 function decode_get_process_vm_counters_reply(frame: Buffer): DecodedBody<T.GetProcessVmCountersReply> {
-  const body = P_get_process_vm_counters_reply.parse(frame.subarray(8, 56)) as T.GetProcessVmCountersReply;
+  const body = P_get_process_vm_counters_reply.parse(frame) as T.GetProcessVmCountersReply;
   return { body, varOffset: 64 };
 }
 
-const P_set_process_info_request = new Parser().endianness('little').uint32("handle").int32("mask").int32("priority").uint64("affinity");
+const P_set_process_info_request = frameParser().seek(12).uint32("handle").int32("mask").int32("priority").uint64("affinity");
 function decode_set_process_info_request(frame: Buffer): DecodedBody<T.SetProcessInfoRequest> {
-  const body = P_set_process_info_request.parse(frame.subarray(12, 32)) as T.SetProcessInfoRequest;
+  const body = P_set_process_info_request.parse(frame) as T.SetProcessInfoRequest;
   return { body, varOffset: 64 };
 }
 
@@ -306,15 +306,15 @@ function decode_set_process_info_reply(frame: Buffer): DecodedBody<T.SetProcessI
   return { body, varOffset: 64 };
 }
 
-const P_get_thread_info_request = new Parser().endianness('little').uint32("handle").uint32("access");
+const P_get_thread_info_request = frameParser().seek(12).uint32("handle").uint32("access");
 function decode_get_thread_info_request(frame: Buffer): DecodedBody<T.GetThreadInfoRequest> {
-  const body = P_get_thread_info_request.parse(frame.subarray(12, 24)) as T.GetThreadInfoRequest;
+  const body = P_get_thread_info_request.parse(frame) as T.GetThreadInfoRequest;
   return { body, varOffset: 64 };
 }
 
-const P_get_thread_info_reply = new Parser().endianness('little').uint32("pid").uint32("tid").uint64("teb").uint64("entry_point").uint64("affinity").int32("exit_code").int32("priority").int32("last").int32("suspend_count").int32("dbg_hidden").uint32("desc_len");
+const P_get_thread_info_reply = frameParser().seek(8).uint32("pid").uint32("tid").uint64("teb").uint64("entry_point").uint64("affinity").int32("exit_code").int32("priority").int32("last").int32("suspend_count").int32("dbg_hidden").uint32("desc_len");
 function decode_get_thread_info_reply(frame: Buffer): DecodedBody<T.GetThreadInfoReply> {
-  const body = P_get_thread_info_reply.parse(frame.subarray(8, 64)) as T.GetThreadInfoReply;
+  const body = P_get_thread_info_reply.parse(frame) as T.GetThreadInfoReply;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -326,23 +326,23 @@ function decode_get_thread_info_reply(frame: Buffer): DecodedBody<T.GetThreadInf
   return { body, varOffset: offset };
 }
 
-const P_get_thread_times_request = new Parser().endianness('little').uint32("handle");
+const P_get_thread_times_request = frameParser().seek(12).uint32("handle");
 function decode_get_thread_times_request(frame: Buffer): DecodedBody<T.GetThreadTimesRequest> {
-  const body = P_get_thread_times_request.parse(frame.subarray(12, 16)) as T.GetThreadTimesRequest;
+  const body = P_get_thread_times_request.parse(frame) as T.GetThreadTimesRequest;
   return { body, varOffset: 64 };
 }
 
-const P_get_thread_times_reply = new Parser().endianness('little').seek(8).seek(8).int32("unix_pid").int32("unix_tid");
+const P_get_thread_times_reply = frameParser().seek(8).seek(8).seek(8).int32("unix_pid").int32("unix_tid");
 function decode_get_thread_times_reply(frame: Buffer): DecodedBody<T.GetThreadTimesReply> {
-  const body = P_get_thread_times_reply.parse(frame.subarray(8, 32)) as T.GetThreadTimesReply;
+  const body = P_get_thread_times_reply.parse(frame) as T.GetThreadTimesReply;
   body.creation_time = K_timeout_t.decode(frame, 8);
   body.exit_time = K_timeout_t.decode(frame, 16);
   return { body, varOffset: 64 };
 }
 
-const P_set_thread_info_request = new Parser().endianness('little').uint32("handle").int32("mask").int32("priority").uint64("affinity").uint64("entry_point").uint32("token");
+const P_set_thread_info_request = frameParser().seek(12).uint32("handle").int32("mask").int32("priority").uint64("affinity").uint64("entry_point").uint32("token");
 function decode_set_thread_info_request(frame: Buffer): DecodedBody<T.SetThreadInfoRequest> {
-  const body = P_set_thread_info_request.parse(frame.subarray(12, 48)) as T.SetThreadInfoRequest;
+  const body = P_set_thread_info_request.parse(frame) as T.SetThreadInfoRequest;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -359,46 +359,46 @@ function decode_set_thread_info_reply(frame: Buffer): DecodedBody<T.SetThreadInf
   return { body, varOffset: 64 };
 }
 
-const P_suspend_thread_request = new Parser().endianness('little').uint32("handle");
+const P_suspend_thread_request = frameParser().seek(12).uint32("handle");
 function decode_suspend_thread_request(frame: Buffer): DecodedBody<T.SuspendThreadRequest> {
-  const body = P_suspend_thread_request.parse(frame.subarray(12, 16)) as T.SuspendThreadRequest;
+  const body = P_suspend_thread_request.parse(frame) as T.SuspendThreadRequest;
   return { body, varOffset: 64 };
 }
 
-const P_suspend_thread_reply = new Parser().endianness('little').int32("count");
+const P_suspend_thread_reply = frameParser().seek(8).int32("count");
 function decode_suspend_thread_reply(frame: Buffer): DecodedBody<T.SuspendThreadReply> {
-  const body = P_suspend_thread_reply.parse(frame.subarray(8, 16)) as T.SuspendThreadReply;
+  const body = P_suspend_thread_reply.parse(frame) as T.SuspendThreadReply;
   return { body, varOffset: 64 };
 }
 
-const P_resume_thread_request = new Parser().endianness('little').uint32("handle");
+const P_resume_thread_request = frameParser().seek(12).uint32("handle");
 function decode_resume_thread_request(frame: Buffer): DecodedBody<T.ResumeThreadRequest> {
-  const body = P_resume_thread_request.parse(frame.subarray(12, 16)) as T.ResumeThreadRequest;
+  const body = P_resume_thread_request.parse(frame) as T.ResumeThreadRequest;
   return { body, varOffset: 64 };
 }
 
-const P_resume_thread_reply = new Parser().endianness('little').int32("count");
+const P_resume_thread_reply = frameParser().seek(8).int32("count");
 function decode_resume_thread_reply(frame: Buffer): DecodedBody<T.ResumeThreadReply> {
-  const body = P_resume_thread_reply.parse(frame.subarray(8, 16)) as T.ResumeThreadReply;
+  const body = P_resume_thread_reply.parse(frame) as T.ResumeThreadReply;
   return { body, varOffset: 64 };
 }
 
-const P_queue_apc_request = new Parser().endianness('little').uint32("handle").seek(48);
+const P_queue_apc_request = frameParser().seek(12).uint32("handle").seek(48);
 function decode_queue_apc_request(frame: Buffer): DecodedBody<T.QueueApcRequest> {
-  const body = P_queue_apc_request.parse(frame.subarray(12, 64)) as T.QueueApcRequest;
+  const body = P_queue_apc_request.parse(frame) as T.QueueApcRequest;
   body.call = K_apc_call_t.decode(frame, 16);
   return { body, varOffset: 64 };
 }
 
-const P_queue_apc_reply = new Parser().endianness('little').uint32("handle").int32("self");
+const P_queue_apc_reply = frameParser().seek(8).uint32("handle").int32("self");
 function decode_queue_apc_reply(frame: Buffer): DecodedBody<T.QueueApcReply> {
-  const body = P_queue_apc_reply.parse(frame.subarray(8, 16)) as T.QueueApcReply;
+  const body = P_queue_apc_reply.parse(frame) as T.QueueApcReply;
   return { body, varOffset: 64 };
 }
 
-const P_get_apc_result_request = new Parser().endianness('little').uint32("handle");
+const P_get_apc_result_request = frameParser().seek(12).uint32("handle");
 function decode_get_apc_result_request(frame: Buffer): DecodedBody<T.GetApcResultRequest> {
-  const body = P_get_apc_result_request.parse(frame.subarray(12, 16)) as T.GetApcResultRequest;
+  const body = P_get_apc_result_request.parse(frame) as T.GetApcResultRequest;
   return { body, varOffset: 64 };
 }
 
@@ -408,9 +408,9 @@ function decode_get_apc_result_reply(frame: Buffer): DecodedBody<T.GetApcResultR
   return { body, varOffset: 64 };
 }
 
-const P_close_handle_request = new Parser().endianness('little').uint32("handle");
+const P_close_handle_request = frameParser().seek(12).uint32("handle");
 function decode_close_handle_request(frame: Buffer): DecodedBody<T.CloseHandleRequest> {
-  const body = P_close_handle_request.parse(frame.subarray(12, 16)) as T.CloseHandleRequest;
+  const body = P_close_handle_request.parse(frame) as T.CloseHandleRequest;
   return { body, varOffset: 64 };
 }
 
@@ -419,33 +419,33 @@ function decode_close_handle_reply(frame: Buffer): DecodedBody<T.CloseHandleRepl
   return { body, varOffset: 64 };
 }
 
-const P_set_handle_info_request = new Parser().endianness('little').uint32("handle").int32("flags").int32("mask");
+const P_set_handle_info_request = frameParser().seek(12).uint32("handle").int32("flags").int32("mask");
 function decode_set_handle_info_request(frame: Buffer): DecodedBody<T.SetHandleInfoRequest> {
-  const body = P_set_handle_info_request.parse(frame.subarray(12, 24)) as T.SetHandleInfoRequest;
+  const body = P_set_handle_info_request.parse(frame) as T.SetHandleInfoRequest;
   return { body, varOffset: 64 };
 }
 
-const P_set_handle_info_reply = new Parser().endianness('little').int32("old_flags");
+const P_set_handle_info_reply = frameParser().seek(8).int32("old_flags");
 function decode_set_handle_info_reply(frame: Buffer): DecodedBody<T.SetHandleInfoReply> {
-  const body = P_set_handle_info_reply.parse(frame.subarray(8, 16)) as T.SetHandleInfoReply;
+  const body = P_set_handle_info_reply.parse(frame) as T.SetHandleInfoReply;
   return { body, varOffset: 64 };
 }
 
-const P_dup_handle_request = new Parser().endianness('little').uint32("src_process").uint32("src_handle").uint32("dst_process").uint32("access").uint32("attributes").uint32("options");
+const P_dup_handle_request = frameParser().seek(12).uint32("src_process").uint32("src_handle").uint32("dst_process").uint32("access").uint32("attributes").uint32("options");
 function decode_dup_handle_request(frame: Buffer): DecodedBody<T.DupHandleRequest> {
-  const body = P_dup_handle_request.parse(frame.subarray(12, 40)) as T.DupHandleRequest;
+  const body = P_dup_handle_request.parse(frame) as T.DupHandleRequest;
   return { body, varOffset: 64 };
 }
 
-const P_dup_handle_reply = new Parser().endianness('little').uint32("handle");
+const P_dup_handle_reply = frameParser().seek(8).uint32("handle");
 function decode_dup_handle_reply(frame: Buffer): DecodedBody<T.DupHandleReply> {
-  const body = P_dup_handle_reply.parse(frame.subarray(8, 16)) as T.DupHandleReply;
+  const body = P_dup_handle_reply.parse(frame) as T.DupHandleReply;
   return { body, varOffset: 64 };
 }
 
-const P_compare_objects_request = new Parser().endianness('little').uint32("first").uint32("second");
+const P_compare_objects_request = frameParser().seek(12).uint32("first").uint32("second");
 function decode_compare_objects_request(frame: Buffer): DecodedBody<T.CompareObjectsRequest> {
-  const body = P_compare_objects_request.parse(frame.subarray(12, 24)) as T.CompareObjectsRequest;
+  const body = P_compare_objects_request.parse(frame) as T.CompareObjectsRequest;
   return { body, varOffset: 64 };
 }
 
@@ -454,9 +454,9 @@ function decode_compare_objects_reply(frame: Buffer): DecodedBody<T.CompareObjec
   return { body, varOffset: 64 };
 }
 
-const P_make_temporary_request = new Parser().endianness('little').uint32("handle");
+const P_make_temporary_request = frameParser().seek(12).uint32("handle");
 function decode_make_temporary_request(frame: Buffer): DecodedBody<T.MakeTemporaryRequest> {
-  const body = P_make_temporary_request.parse(frame.subarray(12, 16)) as T.MakeTemporaryRequest;
+  const body = P_make_temporary_request.parse(frame) as T.MakeTemporaryRequest;
   return { body, varOffset: 64 };
 }
 
@@ -465,33 +465,33 @@ function decode_make_temporary_reply(frame: Buffer): DecodedBody<T.MakeTemporary
   return { body, varOffset: 64 };
 }
 
-const P_open_process_request = new Parser().endianness('little').uint32("pid").uint32("access").uint32("attributes");
+const P_open_process_request = frameParser().seek(12).uint32("pid").uint32("access").uint32("attributes");
 function decode_open_process_request(frame: Buffer): DecodedBody<T.OpenProcessRequest> {
-  const body = P_open_process_request.parse(frame.subarray(12, 24)) as T.OpenProcessRequest;
+  const body = P_open_process_request.parse(frame) as T.OpenProcessRequest;
   return { body, varOffset: 64 };
 }
 
-const P_open_process_reply = new Parser().endianness('little').uint32("handle");
+const P_open_process_reply = frameParser().seek(8).uint32("handle");
 function decode_open_process_reply(frame: Buffer): DecodedBody<T.OpenProcessReply> {
-  const body = P_open_process_reply.parse(frame.subarray(8, 16)) as T.OpenProcessReply;
+  const body = P_open_process_reply.parse(frame) as T.OpenProcessReply;
   return { body, varOffset: 64 };
 }
 
-const P_open_thread_request = new Parser().endianness('little').uint32("tid").uint32("access").uint32("attributes");
+const P_open_thread_request = frameParser().seek(12).uint32("tid").uint32("access").uint32("attributes");
 function decode_open_thread_request(frame: Buffer): DecodedBody<T.OpenThreadRequest> {
-  const body = P_open_thread_request.parse(frame.subarray(12, 24)) as T.OpenThreadRequest;
+  const body = P_open_thread_request.parse(frame) as T.OpenThreadRequest;
   return { body, varOffset: 64 };
 }
 
-const P_open_thread_reply = new Parser().endianness('little').uint32("handle");
+const P_open_thread_reply = frameParser().seek(8).uint32("handle");
 function decode_open_thread_reply(frame: Buffer): DecodedBody<T.OpenThreadReply> {
-  const body = P_open_thread_reply.parse(frame.subarray(8, 16)) as T.OpenThreadReply;
+  const body = P_open_thread_reply.parse(frame) as T.OpenThreadReply;
   return { body, varOffset: 64 };
 }
 
-const P_select_request = new Parser().endianness('little').int32("flags").uint64("cookie").seek(8).uint32("size").uint32("prev_apc");
+const P_select_request = frameParser().seek(12).int32("flags").uint64("cookie").seek(8).uint32("size").uint32("prev_apc");
 function decode_select_request(frame: Buffer): DecodedBody<T.SelectRequest> {
-  const body = P_select_request.parse(frame.subarray(12, 40)) as T.SelectRequest;
+  const body = P_select_request.parse(frame) as T.SelectRequest;
   body.timeout = K_abstime_t.decode(frame, 24);
   let offset = 64;
   let rest = frame.length - 64;
@@ -516,9 +516,9 @@ function decode_select_request(frame: Buffer): DecodedBody<T.SelectRequest> {
   return { body, varOffset: offset };
 }
 
-const P_select_reply = new Parser().endianness('little').seek(48).uint32("apc_handle").int32("signaled");
+const P_select_reply = frameParser().seek(8).seek(48).uint32("apc_handle").int32("signaled");
 function decode_select_reply(frame: Buffer): DecodedBody<T.SelectReply> {
-  const body = P_select_reply.parse(frame.subarray(8, 64)) as T.SelectReply;
+  const body = P_select_reply.parse(frame) as T.SelectReply;
   body.call = K_apc_call_t.decode(frame, 8);
   let offset = 64;
   let rest = frame.length - 64;
@@ -531,9 +531,9 @@ function decode_select_reply(frame: Buffer): DecodedBody<T.SelectReply> {
   return { body, varOffset: offset };
 }
 
-const P_create_event_request = new Parser().endianness('little').uint32("access").int32("manual_reset").int32("initial_state");
+const P_create_event_request = frameParser().seek(12).uint32("access").int32("manual_reset").int32("initial_state");
 function decode_create_event_request(frame: Buffer): DecodedBody<T.CreateEventRequest> {
-  const body = P_create_event_request.parse(frame.subarray(12, 24)) as T.CreateEventRequest;
+  const body = P_create_event_request.parse(frame) as T.CreateEventRequest;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -545,39 +545,39 @@ function decode_create_event_request(frame: Buffer): DecodedBody<T.CreateEventRe
   return { body, varOffset: offset };
 }
 
-const P_create_event_reply = new Parser().endianness('little').uint32("handle");
+const P_create_event_reply = frameParser().seek(8).uint32("handle");
 function decode_create_event_reply(frame: Buffer): DecodedBody<T.CreateEventReply> {
-  const body = P_create_event_reply.parse(frame.subarray(8, 16)) as T.CreateEventReply;
+  const body = P_create_event_reply.parse(frame) as T.CreateEventReply;
   return { body, varOffset: 64 };
 }
 
-const P_event_op_request = new Parser().endianness('little').uint32("handle").int32("op");
+const P_event_op_request = frameParser().seek(12).uint32("handle").int32("op");
 function decode_event_op_request(frame: Buffer): DecodedBody<T.EventOpRequest> {
-  const body = P_event_op_request.parse(frame.subarray(12, 24)) as T.EventOpRequest;
+  const body = P_event_op_request.parse(frame) as T.EventOpRequest;
   return { body, varOffset: 64 };
 }
 
-const P_event_op_reply = new Parser().endianness('little').int32("state");
+const P_event_op_reply = frameParser().seek(8).int32("state");
 function decode_event_op_reply(frame: Buffer): DecodedBody<T.EventOpReply> {
-  const body = P_event_op_reply.parse(frame.subarray(8, 16)) as T.EventOpReply;
+  const body = P_event_op_reply.parse(frame) as T.EventOpReply;
   return { body, varOffset: 64 };
 }
 
-const P_query_event_request = new Parser().endianness('little').uint32("handle");
+const P_query_event_request = frameParser().seek(12).uint32("handle");
 function decode_query_event_request(frame: Buffer): DecodedBody<T.QueryEventRequest> {
-  const body = P_query_event_request.parse(frame.subarray(12, 16)) as T.QueryEventRequest;
+  const body = P_query_event_request.parse(frame) as T.QueryEventRequest;
   return { body, varOffset: 64 };
 }
 
-const P_query_event_reply = new Parser().endianness('little').int32("manual_reset").int32("state");
+const P_query_event_reply = frameParser().seek(8).int32("manual_reset").int32("state");
 function decode_query_event_reply(frame: Buffer): DecodedBody<T.QueryEventReply> {
-  const body = P_query_event_reply.parse(frame.subarray(8, 16)) as T.QueryEventReply;
+  const body = P_query_event_reply.parse(frame) as T.QueryEventReply;
   return { body, varOffset: 64 };
 }
 
-const P_open_event_request = new Parser().endianness('little').uint32("access").uint32("attributes").uint32("rootdir");
+const P_open_event_request = frameParser().seek(12).uint32("access").uint32("attributes").uint32("rootdir");
 function decode_open_event_request(frame: Buffer): DecodedBody<T.OpenEventRequest> {
-  const body = P_open_event_request.parse(frame.subarray(12, 24)) as T.OpenEventRequest;
+  const body = P_open_event_request.parse(frame) as T.OpenEventRequest;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -589,15 +589,15 @@ function decode_open_event_request(frame: Buffer): DecodedBody<T.OpenEventReques
   return { body, varOffset: offset };
 }
 
-const P_open_event_reply = new Parser().endianness('little').uint32("handle");
+const P_open_event_reply = frameParser().seek(8).uint32("handle");
 function decode_open_event_reply(frame: Buffer): DecodedBody<T.OpenEventReply> {
-  const body = P_open_event_reply.parse(frame.subarray(8, 16)) as T.OpenEventReply;
+  const body = P_open_event_reply.parse(frame) as T.OpenEventReply;
   return { body, varOffset: 64 };
 }
 
-const P_create_keyed_event_request = new Parser().endianness('little').uint32("access");
+const P_create_keyed_event_request = frameParser().seek(12).uint32("access");
 function decode_create_keyed_event_request(frame: Buffer): DecodedBody<T.CreateKeyedEventRequest> {
-  const body = P_create_keyed_event_request.parse(frame.subarray(12, 16)) as T.CreateKeyedEventRequest;
+  const body = P_create_keyed_event_request.parse(frame) as T.CreateKeyedEventRequest;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -609,15 +609,15 @@ function decode_create_keyed_event_request(frame: Buffer): DecodedBody<T.CreateK
   return { body, varOffset: offset };
 }
 
-const P_create_keyed_event_reply = new Parser().endianness('little').uint32("handle");
+const P_create_keyed_event_reply = frameParser().seek(8).uint32("handle");
 function decode_create_keyed_event_reply(frame: Buffer): DecodedBody<T.CreateKeyedEventReply> {
-  const body = P_create_keyed_event_reply.parse(frame.subarray(8, 16)) as T.CreateKeyedEventReply;
+  const body = P_create_keyed_event_reply.parse(frame) as T.CreateKeyedEventReply;
   return { body, varOffset: 64 };
 }
 
-const P_open_keyed_event_request = new Parser().endianness('little').uint32("access").uint32("attributes").uint32("rootdir");
+const P_open_keyed_event_request = frameParser().seek(12).uint32("access").uint32("attributes").uint32("rootdir");
 function decode_open_keyed_event_request(frame: Buffer): DecodedBody<T.OpenKeyedEventRequest> {
-  const body = P_open_keyed_event_request.parse(frame.subarray(12, 24)) as T.OpenKeyedEventRequest;
+  const body = P_open_keyed_event_request.parse(frame) as T.OpenKeyedEventRequest;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -629,15 +629,15 @@ function decode_open_keyed_event_request(frame: Buffer): DecodedBody<T.OpenKeyed
   return { body, varOffset: offset };
 }
 
-const P_open_keyed_event_reply = new Parser().endianness('little').uint32("handle");
+const P_open_keyed_event_reply = frameParser().seek(8).uint32("handle");
 function decode_open_keyed_event_reply(frame: Buffer): DecodedBody<T.OpenKeyedEventReply> {
-  const body = P_open_keyed_event_reply.parse(frame.subarray(8, 16)) as T.OpenKeyedEventReply;
+  const body = P_open_keyed_event_reply.parse(frame) as T.OpenKeyedEventReply;
   return { body, varOffset: 64 };
 }
 
-const P_create_mutex_request = new Parser().endianness('little').uint32("access").int32("owned");
+const P_create_mutex_request = frameParser().seek(12).uint32("access").int32("owned");
 function decode_create_mutex_request(frame: Buffer): DecodedBody<T.CreateMutexRequest> {
-  const body = P_create_mutex_request.parse(frame.subarray(12, 24)) as T.CreateMutexRequest;
+  const body = P_create_mutex_request.parse(frame) as T.CreateMutexRequest;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -649,27 +649,27 @@ function decode_create_mutex_request(frame: Buffer): DecodedBody<T.CreateMutexRe
   return { body, varOffset: offset };
 }
 
-const P_create_mutex_reply = new Parser().endianness('little').uint32("handle");
+const P_create_mutex_reply = frameParser().seek(8).uint32("handle");
 function decode_create_mutex_reply(frame: Buffer): DecodedBody<T.CreateMutexReply> {
-  const body = P_create_mutex_reply.parse(frame.subarray(8, 16)) as T.CreateMutexReply;
+  const body = P_create_mutex_reply.parse(frame) as T.CreateMutexReply;
   return { body, varOffset: 64 };
 }
 
-const P_release_mutex_request = new Parser().endianness('little').uint32("handle");
+const P_release_mutex_request = frameParser().seek(12).uint32("handle");
 function decode_release_mutex_request(frame: Buffer): DecodedBody<T.ReleaseMutexRequest> {
-  const body = P_release_mutex_request.parse(frame.subarray(12, 16)) as T.ReleaseMutexRequest;
+  const body = P_release_mutex_request.parse(frame) as T.ReleaseMutexRequest;
   return { body, varOffset: 64 };
 }
 
-const P_release_mutex_reply = new Parser().endianness('little').uint32("prev_count");
+const P_release_mutex_reply = frameParser().seek(8).uint32("prev_count");
 function decode_release_mutex_reply(frame: Buffer): DecodedBody<T.ReleaseMutexReply> {
-  const body = P_release_mutex_reply.parse(frame.subarray(8, 16)) as T.ReleaseMutexReply;
+  const body = P_release_mutex_reply.parse(frame) as T.ReleaseMutexReply;
   return { body, varOffset: 64 };
 }
 
-const P_open_mutex_request = new Parser().endianness('little').uint32("access").uint32("attributes").uint32("rootdir");
+const P_open_mutex_request = frameParser().seek(12).uint32("access").uint32("attributes").uint32("rootdir");
 function decode_open_mutex_request(frame: Buffer): DecodedBody<T.OpenMutexRequest> {
-  const body = P_open_mutex_request.parse(frame.subarray(12, 24)) as T.OpenMutexRequest;
+  const body = P_open_mutex_request.parse(frame) as T.OpenMutexRequest;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -681,27 +681,27 @@ function decode_open_mutex_request(frame: Buffer): DecodedBody<T.OpenMutexReques
   return { body, varOffset: offset };
 }
 
-const P_open_mutex_reply = new Parser().endianness('little').uint32("handle");
+const P_open_mutex_reply = frameParser().seek(8).uint32("handle");
 function decode_open_mutex_reply(frame: Buffer): DecodedBody<T.OpenMutexReply> {
-  const body = P_open_mutex_reply.parse(frame.subarray(8, 16)) as T.OpenMutexReply;
+  const body = P_open_mutex_reply.parse(frame) as T.OpenMutexReply;
   return { body, varOffset: 64 };
 }
 
-const P_query_mutex_request = new Parser().endianness('little').uint32("handle");
+const P_query_mutex_request = frameParser().seek(12).uint32("handle");
 function decode_query_mutex_request(frame: Buffer): DecodedBody<T.QueryMutexRequest> {
-  const body = P_query_mutex_request.parse(frame.subarray(12, 16)) as T.QueryMutexRequest;
+  const body = P_query_mutex_request.parse(frame) as T.QueryMutexRequest;
   return { body, varOffset: 64 };
 }
 
-const P_query_mutex_reply = new Parser().endianness('little').uint32("count").int32("owned").int32("abandoned");
+const P_query_mutex_reply = frameParser().seek(8).uint32("count").int32("owned").int32("abandoned");
 function decode_query_mutex_reply(frame: Buffer): DecodedBody<T.QueryMutexReply> {
-  const body = P_query_mutex_reply.parse(frame.subarray(8, 24)) as T.QueryMutexReply;
+  const body = P_query_mutex_reply.parse(frame) as T.QueryMutexReply;
   return { body, varOffset: 64 };
 }
 
-const P_create_semaphore_request = new Parser().endianness('little').uint32("access").uint32("initial").uint32("max");
+const P_create_semaphore_request = frameParser().seek(12).uint32("access").uint32("initial").uint32("max");
 function decode_create_semaphore_request(frame: Buffer): DecodedBody<T.CreateSemaphoreRequest> {
-  const body = P_create_semaphore_request.parse(frame.subarray(12, 24)) as T.CreateSemaphoreRequest;
+  const body = P_create_semaphore_request.parse(frame) as T.CreateSemaphoreRequest;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -713,39 +713,39 @@ function decode_create_semaphore_request(frame: Buffer): DecodedBody<T.CreateSem
   return { body, varOffset: offset };
 }
 
-const P_create_semaphore_reply = new Parser().endianness('little').uint32("handle");
+const P_create_semaphore_reply = frameParser().seek(8).uint32("handle");
 function decode_create_semaphore_reply(frame: Buffer): DecodedBody<T.CreateSemaphoreReply> {
-  const body = P_create_semaphore_reply.parse(frame.subarray(8, 16)) as T.CreateSemaphoreReply;
+  const body = P_create_semaphore_reply.parse(frame) as T.CreateSemaphoreReply;
   return { body, varOffset: 64 };
 }
 
-const P_release_semaphore_request = new Parser().endianness('little').uint32("handle").uint32("count");
+const P_release_semaphore_request = frameParser().seek(12).uint32("handle").uint32("count");
 function decode_release_semaphore_request(frame: Buffer): DecodedBody<T.ReleaseSemaphoreRequest> {
-  const body = P_release_semaphore_request.parse(frame.subarray(12, 24)) as T.ReleaseSemaphoreRequest;
+  const body = P_release_semaphore_request.parse(frame) as T.ReleaseSemaphoreRequest;
   return { body, varOffset: 64 };
 }
 
-const P_release_semaphore_reply = new Parser().endianness('little').uint32("prev_count");
+const P_release_semaphore_reply = frameParser().seek(8).uint32("prev_count");
 function decode_release_semaphore_reply(frame: Buffer): DecodedBody<T.ReleaseSemaphoreReply> {
-  const body = P_release_semaphore_reply.parse(frame.subarray(8, 16)) as T.ReleaseSemaphoreReply;
+  const body = P_release_semaphore_reply.parse(frame) as T.ReleaseSemaphoreReply;
   return { body, varOffset: 64 };
 }
 
-const P_query_semaphore_request = new Parser().endianness('little').uint32("handle");
+const P_query_semaphore_request = frameParser().seek(12).uint32("handle");
 function decode_query_semaphore_request(frame: Buffer): DecodedBody<T.QuerySemaphoreRequest> {
-  const body = P_query_semaphore_request.parse(frame.subarray(12, 16)) as T.QuerySemaphoreRequest;
+  const body = P_query_semaphore_request.parse(frame) as T.QuerySemaphoreRequest;
   return { body, varOffset: 64 };
 }
 
-const P_query_semaphore_reply = new Parser().endianness('little').uint32("current").uint32("max");
+const P_query_semaphore_reply = frameParser().seek(8).uint32("current").uint32("max");
 function decode_query_semaphore_reply(frame: Buffer): DecodedBody<T.QuerySemaphoreReply> {
-  const body = P_query_semaphore_reply.parse(frame.subarray(8, 16)) as T.QuerySemaphoreReply;
+  const body = P_query_semaphore_reply.parse(frame) as T.QuerySemaphoreReply;
   return { body, varOffset: 64 };
 }
 
-const P_open_semaphore_request = new Parser().endianness('little').uint32("access").uint32("attributes").uint32("rootdir");
+const P_open_semaphore_request = frameParser().seek(12).uint32("access").uint32("attributes").uint32("rootdir");
 function decode_open_semaphore_request(frame: Buffer): DecodedBody<T.OpenSemaphoreRequest> {
-  const body = P_open_semaphore_request.parse(frame.subarray(12, 24)) as T.OpenSemaphoreRequest;
+  const body = P_open_semaphore_request.parse(frame) as T.OpenSemaphoreRequest;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -757,15 +757,15 @@ function decode_open_semaphore_request(frame: Buffer): DecodedBody<T.OpenSemapho
   return { body, varOffset: offset };
 }
 
-const P_open_semaphore_reply = new Parser().endianness('little').uint32("handle");
+const P_open_semaphore_reply = frameParser().seek(8).uint32("handle");
 function decode_open_semaphore_reply(frame: Buffer): DecodedBody<T.OpenSemaphoreReply> {
-  const body = P_open_semaphore_reply.parse(frame.subarray(8, 16)) as T.OpenSemaphoreReply;
+  const body = P_open_semaphore_reply.parse(frame) as T.OpenSemaphoreReply;
   return { body, varOffset: 64 };
 }
 
-const P_create_file_request = new Parser().endianness('little').uint32("access").uint32("sharing").int32("create").uint32("options").uint32("attrs");
+const P_create_file_request = frameParser().seek(12).uint32("access").uint32("sharing").int32("create").uint32("options").uint32("attrs");
 function decode_create_file_request(frame: Buffer): DecodedBody<T.CreateFileRequest> {
-  const body = P_create_file_request.parse(frame.subarray(12, 32)) as T.CreateFileRequest;
+  const body = P_create_file_request.parse(frame) as T.CreateFileRequest;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -783,15 +783,15 @@ function decode_create_file_request(frame: Buffer): DecodedBody<T.CreateFileRequ
   return { body, varOffset: offset };
 }
 
-const P_create_file_reply = new Parser().endianness('little').uint32("handle");
+const P_create_file_reply = frameParser().seek(8).uint32("handle");
 function decode_create_file_reply(frame: Buffer): DecodedBody<T.CreateFileReply> {
-  const body = P_create_file_reply.parse(frame.subarray(8, 16)) as T.CreateFileReply;
+  const body = P_create_file_reply.parse(frame) as T.CreateFileReply;
   return { body, varOffset: 64 };
 }
 
-const P_open_file_object_request = new Parser().endianness('little').uint32("access").uint32("attributes").uint32("rootdir").uint32("sharing").uint32("options");
+const P_open_file_object_request = frameParser().seek(12).uint32("access").uint32("attributes").uint32("rootdir").uint32("sharing").uint32("options");
 function decode_open_file_object_request(frame: Buffer): DecodedBody<T.OpenFileObjectRequest> {
-  const body = P_open_file_object_request.parse(frame.subarray(12, 32)) as T.OpenFileObjectRequest;
+  const body = P_open_file_object_request.parse(frame) as T.OpenFileObjectRequest;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -803,33 +803,33 @@ function decode_open_file_object_request(frame: Buffer): DecodedBody<T.OpenFileO
   return { body, varOffset: offset };
 }
 
-const P_open_file_object_reply = new Parser().endianness('little').uint32("handle");
+const P_open_file_object_reply = frameParser().seek(8).uint32("handle");
 function decode_open_file_object_reply(frame: Buffer): DecodedBody<T.OpenFileObjectReply> {
-  const body = P_open_file_object_reply.parse(frame.subarray(8, 16)) as T.OpenFileObjectReply;
+  const body = P_open_file_object_reply.parse(frame) as T.OpenFileObjectReply;
   return { body, varOffset: 64 };
 }
 
-const P_alloc_file_handle_request = new Parser().endianness('little').uint32("access").uint32("attributes").int32("fd");
+const P_alloc_file_handle_request = frameParser().seek(12).uint32("access").uint32("attributes").int32("fd");
 function decode_alloc_file_handle_request(frame: Buffer): DecodedBody<T.AllocFileHandleRequest> {
-  const body = P_alloc_file_handle_request.parse(frame.subarray(12, 24)) as T.AllocFileHandleRequest;
+  const body = P_alloc_file_handle_request.parse(frame) as T.AllocFileHandleRequest;
   return { body, varOffset: 64 };
 }
 
-const P_alloc_file_handle_reply = new Parser().endianness('little').uint32("handle");
+const P_alloc_file_handle_reply = frameParser().seek(8).uint32("handle");
 function decode_alloc_file_handle_reply(frame: Buffer): DecodedBody<T.AllocFileHandleReply> {
-  const body = P_alloc_file_handle_reply.parse(frame.subarray(8, 16)) as T.AllocFileHandleReply;
+  const body = P_alloc_file_handle_reply.parse(frame) as T.AllocFileHandleReply;
   return { body, varOffset: 64 };
 }
 
-const P_get_handle_unix_name_request = new Parser().endianness('little').uint32("handle");
+const P_get_handle_unix_name_request = frameParser().seek(12).uint32("handle");
 function decode_get_handle_unix_name_request(frame: Buffer): DecodedBody<T.GetHandleUnixNameRequest> {
-  const body = P_get_handle_unix_name_request.parse(frame.subarray(12, 16)) as T.GetHandleUnixNameRequest;
+  const body = P_get_handle_unix_name_request.parse(frame) as T.GetHandleUnixNameRequest;
   return { body, varOffset: 64 };
 }
 
-const P_get_handle_unix_name_reply = new Parser().endianness('little').uint32("name_len");
+const P_get_handle_unix_name_reply = frameParser().seek(8).uint32("name_len");
 function decode_get_handle_unix_name_reply(frame: Buffer): DecodedBody<T.GetHandleUnixNameReply> {
-  const body = P_get_handle_unix_name_reply.parse(frame.subarray(8, 16)) as T.GetHandleUnixNameReply;
+  const body = P_get_handle_unix_name_reply.parse(frame) as T.GetHandleUnixNameReply;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -841,27 +841,27 @@ function decode_get_handle_unix_name_reply(frame: Buffer): DecodedBody<T.GetHand
   return { body, varOffset: offset };
 }
 
-const P_get_handle_fd_request = new Parser().endianness('little').uint32("handle");
+const P_get_handle_fd_request = frameParser().seek(12).uint32("handle");
 function decode_get_handle_fd_request(frame: Buffer): DecodedBody<T.GetHandleFdRequest> {
-  const body = P_get_handle_fd_request.parse(frame.subarray(12, 16)) as T.GetHandleFdRequest;
+  const body = P_get_handle_fd_request.parse(frame) as T.GetHandleFdRequest;
   return { body, varOffset: 64 };
 }
 
-const P_get_handle_fd_reply = new Parser().endianness('little').int32("type").int32("cacheable").uint32("access").uint32("options");
+const P_get_handle_fd_reply = frameParser().seek(8).int32("type").int32("cacheable").uint32("access").uint32("options");
 function decode_get_handle_fd_reply(frame: Buffer): DecodedBody<T.GetHandleFdReply> {
-  const body = P_get_handle_fd_reply.parse(frame.subarray(8, 24)) as T.GetHandleFdReply;
+  const body = P_get_handle_fd_reply.parse(frame) as T.GetHandleFdReply;
   return { body, varOffset: 64 };
 }
 
-const P_get_directory_cache_entry_request = new Parser().endianness('little').uint32("handle");
+const P_get_directory_cache_entry_request = frameParser().seek(12).uint32("handle");
 function decode_get_directory_cache_entry_request(frame: Buffer): DecodedBody<T.GetDirectoryCacheEntryRequest> {
-  const body = P_get_directory_cache_entry_request.parse(frame.subarray(12, 16)) as T.GetDirectoryCacheEntryRequest;
+  const body = P_get_directory_cache_entry_request.parse(frame) as T.GetDirectoryCacheEntryRequest;
   return { body, varOffset: 64 };
 }
 
-const P_get_directory_cache_entry_reply = new Parser().endianness('little').int32("entry");
+const P_get_directory_cache_entry_reply = frameParser().seek(8).int32("entry");
 function decode_get_directory_cache_entry_reply(frame: Buffer): DecodedBody<T.GetDirectoryCacheEntryReply> {
-  const body = P_get_directory_cache_entry_reply.parse(frame.subarray(8, 16)) as T.GetDirectoryCacheEntryReply;
+  const body = P_get_directory_cache_entry_reply.parse(frame) as T.GetDirectoryCacheEntryReply;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -879,15 +879,15 @@ function decode_flush_request(frame: Buffer): DecodedBody<T.FlushRequest> {
   return { body, varOffset: 64 };
 }
 
-const P_flush_reply = new Parser().endianness('little').uint32("event");
+const P_flush_reply = frameParser().seek(8).uint32("event");
 function decode_flush_reply(frame: Buffer): DecodedBody<T.FlushReply> {
-  const body = P_flush_reply.parse(frame.subarray(8, 16)) as T.FlushReply;
+  const body = P_flush_reply.parse(frame) as T.FlushReply;
   return { body, varOffset: 64 };
 }
 
-const P_get_file_info_request = new Parser().endianness('little').uint32("handle").uint32("info_class");
+const P_get_file_info_request = frameParser().seek(12).uint32("handle").uint32("info_class");
 function decode_get_file_info_request(frame: Buffer): DecodedBody<T.GetFileInfoRequest> {
-  const body = P_get_file_info_request.parse(frame.subarray(12, 24)) as T.GetFileInfoRequest;
+  const body = P_get_file_info_request.parse(frame) as T.GetFileInfoRequest;
   return { body, varOffset: 64 };
 }
 
@@ -904,16 +904,16 @@ function decode_get_file_info_reply(frame: Buffer): DecodedBody<T.GetFileInfoRep
   return { body, varOffset: offset };
 }
 
-const P_get_volume_info_request = new Parser().endianness('little').uint32("handle").seek(40).uint32("info_class");
+const P_get_volume_info_request = frameParser().seek(12).uint32("handle").seek(40).uint32("info_class");
 function decode_get_volume_info_request(frame: Buffer): DecodedBody<T.GetVolumeInfoRequest> {
-  const body = P_get_volume_info_request.parse(frame.subarray(12, 64)) as T.GetVolumeInfoRequest;
+  const body = P_get_volume_info_request.parse(frame) as T.GetVolumeInfoRequest;
   body.async = K_async_data_t.decode(frame, 16);
   return { body, varOffset: 64 };
 }
 
-const P_get_volume_info_reply = new Parser().endianness('little').uint32("wait");
+const P_get_volume_info_reply = frameParser().seek(8).uint32("wait");
 function decode_get_volume_info_reply(frame: Buffer): DecodedBody<T.GetVolumeInfoReply> {
-  const body = P_get_volume_info_reply.parse(frame.subarray(8, 16)) as T.GetVolumeInfoReply;
+  const body = P_get_volume_info_reply.parse(frame) as T.GetVolumeInfoReply;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -925,21 +925,21 @@ function decode_get_volume_info_reply(frame: Buffer): DecodedBody<T.GetVolumeInf
   return { body, varOffset: offset };
 }
 
-const P_lock_file_request = new Parser().endianness('little').uint32("handle").uint64("offset").uint64("count").int32("shared").int32("wait");
+const P_lock_file_request = frameParser().seek(12).uint32("handle").uint64("offset").uint64("count").int32("shared").int32("wait");
 function decode_lock_file_request(frame: Buffer): DecodedBody<T.LockFileRequest> {
-  const body = P_lock_file_request.parse(frame.subarray(12, 40)) as T.LockFileRequest;
+  const body = P_lock_file_request.parse(frame) as T.LockFileRequest;
   return { body, varOffset: 64 };
 }
 
-const P_lock_file_reply = new Parser().endianness('little').uint32("handle").int32("overlapped");
+const P_lock_file_reply = frameParser().seek(8).uint32("handle").int32("overlapped");
 function decode_lock_file_reply(frame: Buffer): DecodedBody<T.LockFileReply> {
-  const body = P_lock_file_reply.parse(frame.subarray(8, 16)) as T.LockFileReply;
+  const body = P_lock_file_reply.parse(frame) as T.LockFileReply;
   return { body, varOffset: 64 };
 }
 
-const P_unlock_file_request = new Parser().endianness('little').uint32("handle").uint64("offset").uint64("count");
+const P_unlock_file_request = frameParser().seek(12).uint32("handle").uint64("offset").uint64("count");
 function decode_unlock_file_request(frame: Buffer): DecodedBody<T.UnlockFileRequest> {
-  const body = P_unlock_file_request.parse(frame.subarray(12, 32)) as T.UnlockFileRequest;
+  const body = P_unlock_file_request.parse(frame) as T.UnlockFileRequest;
   return { body, varOffset: 64 };
 }
 
@@ -948,35 +948,35 @@ function decode_unlock_file_reply(frame: Buffer): DecodedBody<T.UnlockFileReply>
   return { body, varOffset: 64 };
 }
 
-const P_recv_socket_request = new Parser().endianness('little').int32("oob").seek(40).int32("force_async");
+const P_recv_socket_request = frameParser().seek(12).int32("oob").seek(40).int32("force_async");
 function decode_recv_socket_request(frame: Buffer): DecodedBody<T.RecvSocketRequest> {
-  const body = P_recv_socket_request.parse(frame.subarray(12, 64)) as T.RecvSocketRequest;
+  const body = P_recv_socket_request.parse(frame) as T.RecvSocketRequest;
   body.async = K_async_data_t.decode(frame, 16);
   return { body, varOffset: 64 };
 }
 
-const P_recv_socket_reply = new Parser().endianness('little').uint32("wait").uint32("options").int32("nonblocking");
+const P_recv_socket_reply = frameParser().seek(8).uint32("wait").uint32("options").int32("nonblocking");
 function decode_recv_socket_reply(frame: Buffer): DecodedBody<T.RecvSocketReply> {
-  const body = P_recv_socket_reply.parse(frame.subarray(8, 24)) as T.RecvSocketReply;
+  const body = P_recv_socket_reply.parse(frame) as T.RecvSocketReply;
   return { body, varOffset: 64 };
 }
 
-const P_send_socket_request = new Parser().endianness('little').seek(4).seek(40).int32("force_async");
+const P_send_socket_request = frameParser().seek(12).seek(4).seek(40).int32("force_async");
 function decode_send_socket_request(frame: Buffer): DecodedBody<T.SendSocketRequest> {
-  const body = P_send_socket_request.parse(frame.subarray(12, 64)) as T.SendSocketRequest;
+  const body = P_send_socket_request.parse(frame) as T.SendSocketRequest;
   body.async = K_async_data_t.decode(frame, 16);
   return { body, varOffset: 64 };
 }
 
-const P_send_socket_reply = new Parser().endianness('little').uint32("wait").uint32("options").int32("nonblocking");
+const P_send_socket_reply = frameParser().seek(8).uint32("wait").uint32("options").int32("nonblocking");
 function decode_send_socket_reply(frame: Buffer): DecodedBody<T.SendSocketReply> {
-  const body = P_send_socket_reply.parse(frame.subarray(8, 24)) as T.SendSocketReply;
+  const body = P_send_socket_reply.parse(frame) as T.SendSocketReply;
   return { body, varOffset: 64 };
 }
 
-const P_socket_send_icmp_id_request = new Parser().endianness('little').uint32("handle").uint16("icmp_id").uint16("icmp_seq");
+const P_socket_send_icmp_id_request = frameParser().seek(12).uint32("handle").uint16("icmp_id").uint16("icmp_seq");
 function decode_socket_send_icmp_id_request(frame: Buffer): DecodedBody<T.SocketSendIcmpIdRequest> {
-  const body = P_socket_send_icmp_id_request.parse(frame.subarray(12, 24)) as T.SocketSendIcmpIdRequest;
+  const body = P_socket_send_icmp_id_request.parse(frame) as T.SocketSendIcmpIdRequest;
   return { body, varOffset: 64 };
 }
 
@@ -985,21 +985,21 @@ function decode_socket_send_icmp_id_reply(frame: Buffer): DecodedBody<T.SocketSe
   return { body, varOffset: 64 };
 }
 
-const P_socket_get_icmp_id_request = new Parser().endianness('little').uint32("handle").uint16("icmp_seq");
+const P_socket_get_icmp_id_request = frameParser().seek(12).uint32("handle").uint16("icmp_seq");
 function decode_socket_get_icmp_id_request(frame: Buffer): DecodedBody<T.SocketGetIcmpIdRequest> {
-  const body = P_socket_get_icmp_id_request.parse(frame.subarray(12, 24)) as T.SocketGetIcmpIdRequest;
+  const body = P_socket_get_icmp_id_request.parse(frame) as T.SocketGetIcmpIdRequest;
   return { body, varOffset: 64 };
 }
 
-const P_socket_get_icmp_id_reply = new Parser().endianness('little').uint16("icmp_id");
+const P_socket_get_icmp_id_reply = frameParser().seek(8).uint16("icmp_id");
 function decode_socket_get_icmp_id_reply(frame: Buffer): DecodedBody<T.SocketGetIcmpIdReply> {
-  const body = P_socket_get_icmp_id_reply.parse(frame.subarray(8, 16)) as T.SocketGetIcmpIdReply;
+  const body = P_socket_get_icmp_id_reply.parse(frame) as T.SocketGetIcmpIdReply;
   return { body, varOffset: 64 };
 }
 
-const P_get_next_console_request_request = new Parser().endianness('little').uint32("handle").int32("signal").int32("read").uint32("status");
+const P_get_next_console_request_request = frameParser().seek(12).uint32("handle").int32("signal").int32("read").uint32("status");
 function decode_get_next_console_request_request(frame: Buffer): DecodedBody<T.GetNextConsoleRequestRequest> {
-  const body = P_get_next_console_request_request.parse(frame.subarray(12, 32)) as T.GetNextConsoleRequestRequest;
+  const body = P_get_next_console_request_request.parse(frame) as T.GetNextConsoleRequestRequest;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -1011,9 +1011,9 @@ function decode_get_next_console_request_request(frame: Buffer): DecodedBody<T.G
   return { body, varOffset: offset };
 }
 
-const P_get_next_console_request_reply = new Parser().endianness('little').uint32("code").uint32("output").uint32("out_size");
+const P_get_next_console_request_reply = frameParser().seek(8).uint32("code").uint32("output").uint32("out_size");
 function decode_get_next_console_request_reply(frame: Buffer): DecodedBody<T.GetNextConsoleRequestReply> {
-  const body = P_get_next_console_request_reply.parse(frame.subarray(8, 24)) as T.GetNextConsoleRequestReply;
+  const body = P_get_next_console_request_reply.parse(frame) as T.GetNextConsoleRequestReply;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -1025,9 +1025,9 @@ function decode_get_next_console_request_reply(frame: Buffer): DecodedBody<T.Get
   return { body, varOffset: offset };
 }
 
-const P_read_directory_changes_request = new Parser().endianness('little').uint32("filter").int32("subtree").int32("want_data").seek(40);
+const P_read_directory_changes_request = frameParser().seek(12).uint32("filter").int32("subtree").int32("want_data").seek(40);
 function decode_read_directory_changes_request(frame: Buffer): DecodedBody<T.ReadDirectoryChangesRequest> {
-  const body = P_read_directory_changes_request.parse(frame.subarray(12, 64)) as T.ReadDirectoryChangesRequest;
+  const body = P_read_directory_changes_request.parse(frame) as T.ReadDirectoryChangesRequest;
   body.async = K_async_data_t.decode(frame, 24);
   return { body, varOffset: 64 };
 }
@@ -1037,9 +1037,9 @@ function decode_read_directory_changes_reply(frame: Buffer): DecodedBody<T.ReadD
   return { body, varOffset: 64 };
 }
 
-const P_read_change_request = new Parser().endianness('little').uint32("handle");
+const P_read_change_request = frameParser().seek(12).uint32("handle");
 function decode_read_change_request(frame: Buffer): DecodedBody<T.ReadChangeRequest> {
-  const body = P_read_change_request.parse(frame.subarray(12, 16)) as T.ReadChangeRequest;
+  const body = P_read_change_request.parse(frame) as T.ReadChangeRequest;
   return { body, varOffset: 64 };
 }
 
@@ -1056,9 +1056,9 @@ function decode_read_change_reply(frame: Buffer): DecodedBody<T.ReadChangeReply>
   return { body, varOffset: offset };
 }
 
-const P_create_mapping_request = new Parser().endianness('little').uint32("access").uint32("flags").uint32("file_access").uint64("size").uint32("file_handle");
+const P_create_mapping_request = frameParser().seek(12).uint32("access").uint32("flags").uint32("file_access").uint64("size").uint32("file_handle");
 function decode_create_mapping_request(frame: Buffer): DecodedBody<T.CreateMappingRequest> {
-  const body = P_create_mapping_request.parse(frame.subarray(12, 40)) as T.CreateMappingRequest;
+  const body = P_create_mapping_request.parse(frame) as T.CreateMappingRequest;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -1070,15 +1070,15 @@ function decode_create_mapping_request(frame: Buffer): DecodedBody<T.CreateMappi
   return { body, varOffset: offset };
 }
 
-const P_create_mapping_reply = new Parser().endianness('little').uint32("handle");
+const P_create_mapping_reply = frameParser().seek(8).uint32("handle");
 function decode_create_mapping_reply(frame: Buffer): DecodedBody<T.CreateMappingReply> {
-  const body = P_create_mapping_reply.parse(frame.subarray(8, 16)) as T.CreateMappingReply;
+  const body = P_create_mapping_reply.parse(frame) as T.CreateMappingReply;
   return { body, varOffset: 64 };
 }
 
-const P_open_mapping_request = new Parser().endianness('little').uint32("access").uint32("attributes").uint32("rootdir");
+const P_open_mapping_request = frameParser().seek(12).uint32("access").uint32("attributes").uint32("rootdir");
 function decode_open_mapping_request(frame: Buffer): DecodedBody<T.OpenMappingRequest> {
-  const body = P_open_mapping_request.parse(frame.subarray(12, 24)) as T.OpenMappingRequest;
+  const body = P_open_mapping_request.parse(frame) as T.OpenMappingRequest;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -1090,21 +1090,21 @@ function decode_open_mapping_request(frame: Buffer): DecodedBody<T.OpenMappingRe
   return { body, varOffset: offset };
 }
 
-const P_open_mapping_reply = new Parser().endianness('little').uint32("handle");
+const P_open_mapping_reply = frameParser().seek(8).uint32("handle");
 function decode_open_mapping_reply(frame: Buffer): DecodedBody<T.OpenMappingReply> {
-  const body = P_open_mapping_reply.parse(frame.subarray(8, 16)) as T.OpenMappingReply;
+  const body = P_open_mapping_reply.parse(frame) as T.OpenMappingReply;
   return { body, varOffset: 64 };
 }
 
-const P_get_mapping_info_request = new Parser().endianness('little').uint32("handle").uint32("access");
+const P_get_mapping_info_request = frameParser().seek(12).uint32("handle").uint32("access");
 function decode_get_mapping_info_request(frame: Buffer): DecodedBody<T.GetMappingInfoRequest> {
-  const body = P_get_mapping_info_request.parse(frame.subarray(12, 24)) as T.GetMappingInfoRequest;
+  const body = P_get_mapping_info_request.parse(frame) as T.GetMappingInfoRequest;
   return { body, varOffset: 64 };
 }
 
-const P_get_mapping_info_reply = new Parser().endianness('little').uint64("size").uint32("flags").uint32("shared_file").uint32("total");
+const P_get_mapping_info_reply = frameParser().seek(8).uint64("size").uint32("flags").uint32("shared_file").uint32("total");
 function decode_get_mapping_info_reply(frame: Buffer): DecodedBody<T.GetMappingInfoReply> {
-  const body = P_get_mapping_info_reply.parse(frame.subarray(8, 32)) as T.GetMappingInfoReply;
+  const body = P_get_mapping_info_reply.parse(frame) as T.GetMappingInfoReply;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -1122,9 +1122,9 @@ function decode_get_mapping_info_reply(frame: Buffer): DecodedBody<T.GetMappingI
   return { body, varOffset: offset };
 }
 
-const P_map_view_request = new Parser().endianness('little').uint32("mapping").uint32("access").seek(4).uint64("base").uint64("size").uint64("start");
+const P_map_view_request = frameParser().seek(12).uint32("mapping").uint32("access").seek(4).uint64("base").uint64("size").uint64("start");
 function decode_map_view_request(frame: Buffer): DecodedBody<T.MapViewRequest> {
-  const body = P_map_view_request.parse(frame.subarray(12, 48)) as T.MapViewRequest;
+  const body = P_map_view_request.parse(frame) as T.MapViewRequest;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -1147,9 +1147,9 @@ function decode_map_view_reply(frame: Buffer): DecodedBody<T.MapViewReply> {
   return { body, varOffset: 64 };
 }
 
-const P_unmap_view_request = new Parser().endianness('little').seek(4).uint64("base");
+const P_unmap_view_request = frameParser().seek(12).seek(4).uint64("base");
 function decode_unmap_view_request(frame: Buffer): DecodedBody<T.UnmapViewRequest> {
-  const body = P_unmap_view_request.parse(frame.subarray(12, 24)) as T.UnmapViewRequest;
+  const body = P_unmap_view_request.parse(frame) as T.UnmapViewRequest;
   return { body, varOffset: 64 };
 }
 
@@ -1158,21 +1158,21 @@ function decode_unmap_view_reply(frame: Buffer): DecodedBody<T.UnmapViewReply> {
   return { body, varOffset: 64 };
 }
 
-const P_get_mapping_committed_range_request = new Parser().endianness('little').seek(4).uint64("base").uint64("offset");
+const P_get_mapping_committed_range_request = frameParser().seek(12).seek(4).uint64("base").uint64("offset");
 function decode_get_mapping_committed_range_request(frame: Buffer): DecodedBody<T.GetMappingCommittedRangeRequest> {
-  const body = P_get_mapping_committed_range_request.parse(frame.subarray(12, 32)) as T.GetMappingCommittedRangeRequest;
+  const body = P_get_mapping_committed_range_request.parse(frame) as T.GetMappingCommittedRangeRequest;
   return { body, varOffset: 64 };
 }
 
-const P_get_mapping_committed_range_reply = new Parser().endianness('little').uint64("size").int32("committed");
+const P_get_mapping_committed_range_reply = frameParser().seek(8).uint64("size").int32("committed");
 function decode_get_mapping_committed_range_reply(frame: Buffer): DecodedBody<T.GetMappingCommittedRangeReply> {
-  const body = P_get_mapping_committed_range_reply.parse(frame.subarray(8, 24)) as T.GetMappingCommittedRangeReply;
+  const body = P_get_mapping_committed_range_reply.parse(frame) as T.GetMappingCommittedRangeReply;
   return { body, varOffset: 64 };
 }
 
-const P_add_mapping_committed_range_request = new Parser().endianness('little').seek(4).uint64("base").uint64("offset").uint64("size");
+const P_add_mapping_committed_range_request = frameParser().seek(12).seek(4).uint64("base").uint64("offset").uint64("size");
 function decode_add_mapping_committed_range_request(frame: Buffer): DecodedBody<T.AddMappingCommittedRangeRequest> {
-  const body = P_add_mapping_committed_range_request.parse(frame.subarray(12, 40)) as T.AddMappingCommittedRangeRequest;
+  const body = P_add_mapping_committed_range_request.parse(frame) as T.AddMappingCommittedRangeRequest;
   return { body, varOffset: 64 };
 }
 
@@ -1181,9 +1181,9 @@ function decode_add_mapping_committed_range_reply(frame: Buffer): DecodedBody<T.
   return { body, varOffset: 64 };
 }
 
-const P_is_same_mapping_request = new Parser().endianness('little').seek(4).uint64("base1").uint64("base2");
+const P_is_same_mapping_request = frameParser().seek(12).seek(4).uint64("base1").uint64("base2");
 function decode_is_same_mapping_request(frame: Buffer): DecodedBody<T.IsSameMappingRequest> {
-  const body = P_is_same_mapping_request.parse(frame.subarray(12, 32)) as T.IsSameMappingRequest;
+  const body = P_is_same_mapping_request.parse(frame) as T.IsSameMappingRequest;
   return { body, varOffset: 64 };
 }
 
@@ -1192,15 +1192,15 @@ function decode_is_same_mapping_reply(frame: Buffer): DecodedBody<T.IsSameMappin
   return { body, varOffset: 64 };
 }
 
-const P_get_mapping_filename_request = new Parser().endianness('little').uint32("process").uint64("addr");
+const P_get_mapping_filename_request = frameParser().seek(12).uint32("process").uint64("addr");
 function decode_get_mapping_filename_request(frame: Buffer): DecodedBody<T.GetMappingFilenameRequest> {
-  const body = P_get_mapping_filename_request.parse(frame.subarray(12, 24)) as T.GetMappingFilenameRequest;
+  const body = P_get_mapping_filename_request.parse(frame) as T.GetMappingFilenameRequest;
   return { body, varOffset: 64 };
 }
 
-const P_get_mapping_filename_reply = new Parser().endianness('little').uint32("len");
+const P_get_mapping_filename_reply = frameParser().seek(8).uint32("len");
 function decode_get_mapping_filename_reply(frame: Buffer): DecodedBody<T.GetMappingFilenameReply> {
-  const body = P_get_mapping_filename_reply.parse(frame.subarray(8, 16)) as T.GetMappingFilenameReply;
+  const body = P_get_mapping_filename_reply.parse(frame) as T.GetMappingFilenameReply;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -1217,9 +1217,9 @@ function decode_list_processes_request(frame: Buffer): DecodedBody<T.ListProcess
   return { body, varOffset: 64 };
 }
 
-const P_list_processes_reply = new Parser().endianness('little').uint32("info_size").int32("process_count").int32("total_thread_count").uint32("total_name_len");
+const P_list_processes_reply = frameParser().seek(8).uint32("info_size").int32("process_count").int32("total_thread_count").uint32("total_name_len");
 function decode_list_processes_reply(frame: Buffer): DecodedBody<T.ListProcessesReply> {
-  const body = P_list_processes_reply.parse(frame.subarray(8, 24)) as T.ListProcessesReply;
+  const body = P_list_processes_reply.parse(frame) as T.ListProcessesReply;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -1231,9 +1231,9 @@ function decode_list_processes_reply(frame: Buffer): DecodedBody<T.ListProcesses
   return { body, varOffset: offset };
 }
 
-const P_create_debug_obj_request = new Parser().endianness('little').uint32("access").uint32("flags");
+const P_create_debug_obj_request = frameParser().seek(12).uint32("access").uint32("flags");
 function decode_create_debug_obj_request(frame: Buffer): DecodedBody<T.CreateDebugObjRequest> {
-  const body = P_create_debug_obj_request.parse(frame.subarray(12, 24)) as T.CreateDebugObjRequest;
+  const body = P_create_debug_obj_request.parse(frame) as T.CreateDebugObjRequest;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -1245,21 +1245,21 @@ function decode_create_debug_obj_request(frame: Buffer): DecodedBody<T.CreateDeb
   return { body, varOffset: offset };
 }
 
-const P_create_debug_obj_reply = new Parser().endianness('little').uint32("handle");
+const P_create_debug_obj_reply = frameParser().seek(8).uint32("handle");
 function decode_create_debug_obj_reply(frame: Buffer): DecodedBody<T.CreateDebugObjReply> {
-  const body = P_create_debug_obj_reply.parse(frame.subarray(8, 16)) as T.CreateDebugObjReply;
+  const body = P_create_debug_obj_reply.parse(frame) as T.CreateDebugObjReply;
   return { body, varOffset: 64 };
 }
 
-const P_wait_debug_event_request = new Parser().endianness('little').uint32("debug");
+const P_wait_debug_event_request = frameParser().seek(12).uint32("debug");
 function decode_wait_debug_event_request(frame: Buffer): DecodedBody<T.WaitDebugEventRequest> {
-  const body = P_wait_debug_event_request.parse(frame.subarray(12, 16)) as T.WaitDebugEventRequest;
+  const body = P_wait_debug_event_request.parse(frame) as T.WaitDebugEventRequest;
   return { body, varOffset: 64 };
 }
 
-const P_wait_debug_event_reply = new Parser().endianness('little').uint32("pid").uint32("tid");
+const P_wait_debug_event_reply = frameParser().seek(8).uint32("pid").uint32("tid");
 function decode_wait_debug_event_reply(frame: Buffer): DecodedBody<T.WaitDebugEventReply> {
-  const body = P_wait_debug_event_reply.parse(frame.subarray(8, 16)) as T.WaitDebugEventReply;
+  const body = P_wait_debug_event_reply.parse(frame) as T.WaitDebugEventReply;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -1271,9 +1271,9 @@ function decode_wait_debug_event_reply(frame: Buffer): DecodedBody<T.WaitDebugEv
   return { body, varOffset: offset };
 }
 
-const P_queue_exception_event_request = new Parser().endianness('little').int32("first").uint32("code").uint32("flags").uint64("record").uint64("address").uint32("len");
+const P_queue_exception_event_request = frameParser().seek(12).int32("first").uint32("code").uint32("flags").uint64("record").uint64("address").uint32("len");
 function decode_queue_exception_event_request(frame: Buffer): DecodedBody<T.QueueExceptionEventRequest> {
-  const body = P_queue_exception_event_request.parse(frame.subarray(12, 48)) as T.QueueExceptionEventRequest;
+  const body = P_queue_exception_event_request.parse(frame) as T.QueueExceptionEventRequest;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -1285,15 +1285,15 @@ function decode_queue_exception_event_request(frame: Buffer): DecodedBody<T.Queu
   return { body, varOffset: offset };
 }
 
-const P_queue_exception_event_reply = new Parser().endianness('little').uint32("handle");
+const P_queue_exception_event_reply = frameParser().seek(8).uint32("handle");
 function decode_queue_exception_event_reply(frame: Buffer): DecodedBody<T.QueueExceptionEventReply> {
-  const body = P_queue_exception_event_reply.parse(frame.subarray(8, 16)) as T.QueueExceptionEventReply;
+  const body = P_queue_exception_event_reply.parse(frame) as T.QueueExceptionEventReply;
   return { body, varOffset: 64 };
 }
 
-const P_get_exception_status_request = new Parser().endianness('little').uint32("handle");
+const P_get_exception_status_request = frameParser().seek(12).uint32("handle");
 function decode_get_exception_status_request(frame: Buffer): DecodedBody<T.GetExceptionStatusRequest> {
-  const body = P_get_exception_status_request.parse(frame.subarray(12, 16)) as T.GetExceptionStatusRequest;
+  const body = P_get_exception_status_request.parse(frame) as T.GetExceptionStatusRequest;
   return { body, varOffset: 64 };
 }
 
@@ -1302,9 +1302,9 @@ function decode_get_exception_status_reply(frame: Buffer): DecodedBody<T.GetExce
   return { body, varOffset: 64 };
 }
 
-const P_continue_debug_event_request = new Parser().endianness('little').uint32("debug").uint32("pid").uint32("tid").uint32("status");
+const P_continue_debug_event_request = frameParser().seek(12).uint32("debug").uint32("pid").uint32("tid").uint32("status");
 function decode_continue_debug_event_request(frame: Buffer): DecodedBody<T.ContinueDebugEventRequest> {
-  const body = P_continue_debug_event_request.parse(frame.subarray(12, 32)) as T.ContinueDebugEventRequest;
+  const body = P_continue_debug_event_request.parse(frame) as T.ContinueDebugEventRequest;
   return { body, varOffset: 64 };
 }
 
@@ -1313,9 +1313,9 @@ function decode_continue_debug_event_reply(frame: Buffer): DecodedBody<T.Continu
   return { body, varOffset: 64 };
 }
 
-const P_debug_process_request = new Parser().endianness('little').uint32("handle").uint32("debug").int32("attach");
+const P_debug_process_request = frameParser().seek(12).uint32("handle").uint32("debug").int32("attach");
 function decode_debug_process_request(frame: Buffer): DecodedBody<T.DebugProcessRequest> {
-  const body = P_debug_process_request.parse(frame.subarray(12, 24)) as T.DebugProcessRequest;
+  const body = P_debug_process_request.parse(frame) as T.DebugProcessRequest;
   return { body, varOffset: 64 };
 }
 
@@ -1324,9 +1324,9 @@ function decode_debug_process_reply(frame: Buffer): DecodedBody<T.DebugProcessRe
   return { body, varOffset: 64 };
 }
 
-const P_set_debug_obj_info_request = new Parser().endianness('little').uint32("debug").uint32("flags");
+const P_set_debug_obj_info_request = frameParser().seek(12).uint32("debug").uint32("flags");
 function decode_set_debug_obj_info_request(frame: Buffer): DecodedBody<T.SetDebugObjInfoRequest> {
-  const body = P_set_debug_obj_info_request.parse(frame.subarray(12, 24)) as T.SetDebugObjInfoRequest;
+  const body = P_set_debug_obj_info_request.parse(frame) as T.SetDebugObjInfoRequest;
   return { body, varOffset: 64 };
 }
 
@@ -1335,9 +1335,9 @@ function decode_set_debug_obj_info_reply(frame: Buffer): DecodedBody<T.SetDebugO
   return { body, varOffset: 64 };
 }
 
-const P_read_process_memory_request = new Parser().endianness('little').uint32("handle").uint64("addr");
+const P_read_process_memory_request = frameParser().seek(12).uint32("handle").uint64("addr");
 function decode_read_process_memory_request(frame: Buffer): DecodedBody<T.ReadProcessMemoryRequest> {
-  const body = P_read_process_memory_request.parse(frame.subarray(12, 24)) as T.ReadProcessMemoryRequest;
+  const body = P_read_process_memory_request.parse(frame) as T.ReadProcessMemoryRequest;
   return { body, varOffset: 64 };
 }
 
@@ -1354,9 +1354,9 @@ function decode_read_process_memory_reply(frame: Buffer): DecodedBody<T.ReadProc
   return { body, varOffset: offset };
 }
 
-const P_write_process_memory_request = new Parser().endianness('little').uint32("handle").uint64("addr");
+const P_write_process_memory_request = frameParser().seek(12).uint32("handle").uint64("addr");
 function decode_write_process_memory_request(frame: Buffer): DecodedBody<T.WriteProcessMemoryRequest> {
-  const body = P_write_process_memory_request.parse(frame.subarray(12, 24)) as T.WriteProcessMemoryRequest;
+  const body = P_write_process_memory_request.parse(frame) as T.WriteProcessMemoryRequest;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -1373,9 +1373,9 @@ function decode_write_process_memory_reply(frame: Buffer): DecodedBody<T.WritePr
   return { body, varOffset: 64 };
 }
 
-const P_create_key_request = new Parser().endianness('little').uint32("access").uint32("options");
+const P_create_key_request = frameParser().seek(12).uint32("access").uint32("options");
 function decode_create_key_request(frame: Buffer): DecodedBody<T.CreateKeyRequest> {
-  const body = P_create_key_request.parse(frame.subarray(12, 24)) as T.CreateKeyRequest;
+  const body = P_create_key_request.parse(frame) as T.CreateKeyRequest;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -1393,15 +1393,15 @@ function decode_create_key_request(frame: Buffer): DecodedBody<T.CreateKeyReques
   return { body, varOffset: offset };
 }
 
-const P_create_key_reply = new Parser().endianness('little').uint32("hkey");
+const P_create_key_reply = frameParser().seek(8).uint32("hkey");
 function decode_create_key_reply(frame: Buffer): DecodedBody<T.CreateKeyReply> {
-  const body = P_create_key_reply.parse(frame.subarray(8, 16)) as T.CreateKeyReply;
+  const body = P_create_key_reply.parse(frame) as T.CreateKeyReply;
   return { body, varOffset: 64 };
 }
 
-const P_open_key_request = new Parser().endianness('little').uint32("parent").uint32("access").uint32("attributes");
+const P_open_key_request = frameParser().seek(12).uint32("parent").uint32("access").uint32("attributes");
 function decode_open_key_request(frame: Buffer): DecodedBody<T.OpenKeyRequest> {
-  const body = P_open_key_request.parse(frame.subarray(12, 24)) as T.OpenKeyRequest;
+  const body = P_open_key_request.parse(frame) as T.OpenKeyRequest;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -1413,15 +1413,15 @@ function decode_open_key_request(frame: Buffer): DecodedBody<T.OpenKeyRequest> {
   return { body, varOffset: offset };
 }
 
-const P_open_key_reply = new Parser().endianness('little').uint32("hkey");
+const P_open_key_reply = frameParser().seek(8).uint32("hkey");
 function decode_open_key_reply(frame: Buffer): DecodedBody<T.OpenKeyReply> {
-  const body = P_open_key_reply.parse(frame.subarray(8, 16)) as T.OpenKeyReply;
+  const body = P_open_key_reply.parse(frame) as T.OpenKeyReply;
   return { body, varOffset: 64 };
 }
 
-const P_delete_key_request = new Parser().endianness('little').uint32("hkey");
+const P_delete_key_request = frameParser().seek(12).uint32("hkey");
 function decode_delete_key_request(frame: Buffer): DecodedBody<T.DeleteKeyRequest> {
-  const body = P_delete_key_request.parse(frame.subarray(12, 16)) as T.DeleteKeyRequest;
+  const body = P_delete_key_request.parse(frame) as T.DeleteKeyRequest;
   return { body, varOffset: 64 };
 }
 
@@ -1430,9 +1430,9 @@ function decode_delete_key_reply(frame: Buffer): DecodedBody<T.DeleteKeyReply> {
   return { body, varOffset: 64 };
 }
 
-const P_flush_key_request = new Parser().endianness('little').uint32("hkey");
+const P_flush_key_request = frameParser().seek(12).uint32("hkey");
 function decode_flush_key_request(frame: Buffer): DecodedBody<T.FlushKeyRequest> {
-  const body = P_flush_key_request.parse(frame.subarray(12, 16)) as T.FlushKeyRequest;
+  const body = P_flush_key_request.parse(frame) as T.FlushKeyRequest;
   return { body, varOffset: 64 };
 }
 
@@ -1441,15 +1441,15 @@ function decode_flush_key_reply(frame: Buffer): DecodedBody<T.FlushKeyReply> {
   return { body, varOffset: 64 };
 }
 
-const P_enum_key_request = new Parser().endianness('little').uint32("hkey").int32("index").int32("info_class");
+const P_enum_key_request = frameParser().seek(12).uint32("hkey").int32("index").int32("info_class");
 function decode_enum_key_request(frame: Buffer): DecodedBody<T.EnumKeyRequest> {
-  const body = P_enum_key_request.parse(frame.subarray(12, 24)) as T.EnumKeyRequest;
+  const body = P_enum_key_request.parse(frame) as T.EnumKeyRequest;
   return { body, varOffset: 64 };
 }
 
-const P_enum_key_reply = new Parser().endianness('little').int32("subkeys").int32("max_subkey").int32("max_class").int32("values").int32("max_value").int32("max_data").seek(8).uint32("total").uint32("namelen");
+const P_enum_key_reply = frameParser().seek(8).int32("subkeys").int32("max_subkey").int32("max_class").int32("values").int32("max_value").int32("max_data").seek(8).uint32("total").uint32("namelen");
 function decode_enum_key_reply(frame: Buffer): DecodedBody<T.EnumKeyReply> {
-  const body = P_enum_key_reply.parse(frame.subarray(8, 48)) as T.EnumKeyReply;
+  const body = P_enum_key_reply.parse(frame) as T.EnumKeyReply;
   body.modif = K_timeout_t.decode(frame, 32);
   let offset = 64;
   let rest = frame.length - 64;
@@ -1468,9 +1468,9 @@ function decode_enum_key_reply(frame: Buffer): DecodedBody<T.EnumKeyReply> {
   return { body, varOffset: offset };
 }
 
-const P_set_key_value_request = new Parser().endianness('little').uint32("hkey").int32("type").uint32("namelen");
+const P_set_key_value_request = frameParser().seek(12).uint32("hkey").int32("type").uint32("namelen");
 function decode_set_key_value_request(frame: Buffer): DecodedBody<T.SetKeyValueRequest> {
-  const body = P_set_key_value_request.parse(frame.subarray(12, 24)) as T.SetKeyValueRequest;
+  const body = P_set_key_value_request.parse(frame) as T.SetKeyValueRequest;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -1493,9 +1493,9 @@ function decode_set_key_value_reply(frame: Buffer): DecodedBody<T.SetKeyValueRep
   return { body, varOffset: 64 };
 }
 
-const P_get_key_value_request = new Parser().endianness('little').uint32("hkey");
+const P_get_key_value_request = frameParser().seek(12).uint32("hkey");
 function decode_get_key_value_request(frame: Buffer): DecodedBody<T.GetKeyValueRequest> {
-  const body = P_get_key_value_request.parse(frame.subarray(12, 16)) as T.GetKeyValueRequest;
+  const body = P_get_key_value_request.parse(frame) as T.GetKeyValueRequest;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -1507,9 +1507,9 @@ function decode_get_key_value_request(frame: Buffer): DecodedBody<T.GetKeyValueR
   return { body, varOffset: offset };
 }
 
-const P_get_key_value_reply = new Parser().endianness('little').int32("type").uint32("total");
+const P_get_key_value_reply = frameParser().seek(8).int32("type").uint32("total");
 function decode_get_key_value_reply(frame: Buffer): DecodedBody<T.GetKeyValueReply> {
-  const body = P_get_key_value_reply.parse(frame.subarray(8, 16)) as T.GetKeyValueReply;
+  const body = P_get_key_value_reply.parse(frame) as T.GetKeyValueReply;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -1521,15 +1521,15 @@ function decode_get_key_value_reply(frame: Buffer): DecodedBody<T.GetKeyValueRep
   return { body, varOffset: offset };
 }
 
-const P_enum_key_value_request = new Parser().endianness('little').uint32("hkey").int32("index").int32("info_class");
+const P_enum_key_value_request = frameParser().seek(12).uint32("hkey").int32("index").int32("info_class");
 function decode_enum_key_value_request(frame: Buffer): DecodedBody<T.EnumKeyValueRequest> {
-  const body = P_enum_key_value_request.parse(frame.subarray(12, 24)) as T.EnumKeyValueRequest;
+  const body = P_enum_key_value_request.parse(frame) as T.EnumKeyValueRequest;
   return { body, varOffset: 64 };
 }
 
-const P_enum_key_value_reply = new Parser().endianness('little').int32("type").uint32("total").uint32("namelen");
+const P_enum_key_value_reply = frameParser().seek(8).int32("type").uint32("total").uint32("namelen");
 function decode_enum_key_value_reply(frame: Buffer): DecodedBody<T.EnumKeyValueReply> {
-  const body = P_enum_key_value_reply.parse(frame.subarray(8, 24)) as T.EnumKeyValueReply;
+  const body = P_enum_key_value_reply.parse(frame) as T.EnumKeyValueReply;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -1547,9 +1547,9 @@ function decode_enum_key_value_reply(frame: Buffer): DecodedBody<T.EnumKeyValueR
   return { body, varOffset: offset };
 }
 
-const P_delete_key_value_request = new Parser().endianness('little').uint32("hkey");
+const P_delete_key_value_request = frameParser().seek(12).uint32("hkey");
 function decode_delete_key_value_request(frame: Buffer): DecodedBody<T.DeleteKeyValueRequest> {
-  const body = P_delete_key_value_request.parse(frame.subarray(12, 16)) as T.DeleteKeyValueRequest;
+  const body = P_delete_key_value_request.parse(frame) as T.DeleteKeyValueRequest;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -1566,9 +1566,9 @@ function decode_delete_key_value_reply(frame: Buffer): DecodedBody<T.DeleteKeyVa
   return { body, varOffset: 64 };
 }
 
-const P_load_registry_request = new Parser().endianness('little').uint32("file");
+const P_load_registry_request = frameParser().seek(12).uint32("file");
 function decode_load_registry_request(frame: Buffer): DecodedBody<T.LoadRegistryRequest> {
-  const body = P_load_registry_request.parse(frame.subarray(12, 16)) as T.LoadRegistryRequest;
+  const body = P_load_registry_request.parse(frame) as T.LoadRegistryRequest;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -1585,9 +1585,9 @@ function decode_load_registry_reply(frame: Buffer): DecodedBody<T.LoadRegistryRe
   return { body, varOffset: 64 };
 }
 
-const P_unload_registry_request = new Parser().endianness('little').uint32("parent").uint32("attributes");
+const P_unload_registry_request = frameParser().seek(12).uint32("parent").uint32("attributes");
 function decode_unload_registry_request(frame: Buffer): DecodedBody<T.UnloadRegistryRequest> {
-  const body = P_unload_registry_request.parse(frame.subarray(12, 24)) as T.UnloadRegistryRequest;
+  const body = P_unload_registry_request.parse(frame) as T.UnloadRegistryRequest;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -1604,9 +1604,9 @@ function decode_unload_registry_reply(frame: Buffer): DecodedBody<T.UnloadRegist
   return { body, varOffset: 64 };
 }
 
-const P_save_registry_request = new Parser().endianness('little').uint32("hkey").uint32("file");
+const P_save_registry_request = frameParser().seek(12).uint32("hkey").uint32("file");
 function decode_save_registry_request(frame: Buffer): DecodedBody<T.SaveRegistryRequest> {
-  const body = P_save_registry_request.parse(frame.subarray(12, 24)) as T.SaveRegistryRequest;
+  const body = P_save_registry_request.parse(frame) as T.SaveRegistryRequest;
   return { body, varOffset: 64 };
 }
 
@@ -1615,9 +1615,9 @@ function decode_save_registry_reply(frame: Buffer): DecodedBody<T.SaveRegistryRe
   return { body, varOffset: 64 };
 }
 
-const P_set_registry_notification_request = new Parser().endianness('little').uint32("hkey").uint32("event").int32("subtree").uint32("filter");
+const P_set_registry_notification_request = frameParser().seek(12).uint32("hkey").uint32("event").int32("subtree").uint32("filter");
 function decode_set_registry_notification_request(frame: Buffer): DecodedBody<T.SetRegistryNotificationRequest> {
-  const body = P_set_registry_notification_request.parse(frame.subarray(12, 32)) as T.SetRegistryNotificationRequest;
+  const body = P_set_registry_notification_request.parse(frame) as T.SetRegistryNotificationRequest;
   return { body, varOffset: 64 };
 }
 
@@ -1626,9 +1626,9 @@ function decode_set_registry_notification_reply(frame: Buffer): DecodedBody<T.Se
   return { body, varOffset: 64 };
 }
 
-const P_rename_key_request = new Parser().endianness('little').uint32("hkey");
+const P_rename_key_request = frameParser().seek(12).uint32("hkey");
 function decode_rename_key_request(frame: Buffer): DecodedBody<T.RenameKeyRequest> {
-  const body = P_rename_key_request.parse(frame.subarray(12, 16)) as T.RenameKeyRequest;
+  const body = P_rename_key_request.parse(frame) as T.RenameKeyRequest;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -1645,9 +1645,9 @@ function decode_rename_key_reply(frame: Buffer): DecodedBody<T.RenameKeyReply> {
   return { body, varOffset: 64 };
 }
 
-const P_create_timer_request = new Parser().endianness('little').uint32("access").int32("manual");
+const P_create_timer_request = frameParser().seek(12).uint32("access").int32("manual");
 function decode_create_timer_request(frame: Buffer): DecodedBody<T.CreateTimerRequest> {
-  const body = P_create_timer_request.parse(frame.subarray(12, 24)) as T.CreateTimerRequest;
+  const body = P_create_timer_request.parse(frame) as T.CreateTimerRequest;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -1659,15 +1659,15 @@ function decode_create_timer_request(frame: Buffer): DecodedBody<T.CreateTimerRe
   return { body, varOffset: offset };
 }
 
-const P_create_timer_reply = new Parser().endianness('little').uint32("handle");
+const P_create_timer_reply = frameParser().seek(8).uint32("handle");
 function decode_create_timer_reply(frame: Buffer): DecodedBody<T.CreateTimerReply> {
-  const body = P_create_timer_reply.parse(frame.subarray(8, 16)) as T.CreateTimerReply;
+  const body = P_create_timer_reply.parse(frame) as T.CreateTimerReply;
   return { body, varOffset: 64 };
 }
 
-const P_open_timer_request = new Parser().endianness('little').uint32("access").uint32("attributes").uint32("rootdir");
+const P_open_timer_request = frameParser().seek(12).uint32("access").uint32("attributes").uint32("rootdir");
 function decode_open_timer_request(frame: Buffer): DecodedBody<T.OpenTimerRequest> {
-  const body = P_open_timer_request.parse(frame.subarray(12, 24)) as T.OpenTimerRequest;
+  const body = P_open_timer_request.parse(frame) as T.OpenTimerRequest;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -1679,59 +1679,59 @@ function decode_open_timer_request(frame: Buffer): DecodedBody<T.OpenTimerReques
   return { body, varOffset: offset };
 }
 
-const P_open_timer_reply = new Parser().endianness('little').uint32("handle");
+const P_open_timer_reply = frameParser().seek(8).uint32("handle");
 function decode_open_timer_reply(frame: Buffer): DecodedBody<T.OpenTimerReply> {
-  const body = P_open_timer_reply.parse(frame.subarray(8, 16)) as T.OpenTimerReply;
+  const body = P_open_timer_reply.parse(frame) as T.OpenTimerReply;
   return { body, varOffset: 64 };
 }
 
-const P_set_timer_request = new Parser().endianness('little').uint32("handle").seek(8).uint64("callback").uint64("arg").int32("period");
+const P_set_timer_request = frameParser().seek(12).uint32("handle").seek(8).uint64("callback").uint64("arg").int32("period");
 function decode_set_timer_request(frame: Buffer): DecodedBody<T.SetTimerRequest> {
-  const body = P_set_timer_request.parse(frame.subarray(12, 48)) as T.SetTimerRequest;
+  const body = P_set_timer_request.parse(frame) as T.SetTimerRequest;
   body.expire = K_timeout_t.decode(frame, 16);
   return { body, varOffset: 64 };
 }
 
-const P_set_timer_reply = new Parser().endianness('little').int32("signaled");
+const P_set_timer_reply = frameParser().seek(8).int32("signaled");
 function decode_set_timer_reply(frame: Buffer): DecodedBody<T.SetTimerReply> {
-  const body = P_set_timer_reply.parse(frame.subarray(8, 16)) as T.SetTimerReply;
+  const body = P_set_timer_reply.parse(frame) as T.SetTimerReply;
   return { body, varOffset: 64 };
 }
 
-const P_cancel_timer_request = new Parser().endianness('little').uint32("handle");
+const P_cancel_timer_request = frameParser().seek(12).uint32("handle");
 function decode_cancel_timer_request(frame: Buffer): DecodedBody<T.CancelTimerRequest> {
-  const body = P_cancel_timer_request.parse(frame.subarray(12, 16)) as T.CancelTimerRequest;
+  const body = P_cancel_timer_request.parse(frame) as T.CancelTimerRequest;
   return { body, varOffset: 64 };
 }
 
-const P_cancel_timer_reply = new Parser().endianness('little').int32("signaled");
+const P_cancel_timer_reply = frameParser().seek(8).int32("signaled");
 function decode_cancel_timer_reply(frame: Buffer): DecodedBody<T.CancelTimerReply> {
-  const body = P_cancel_timer_reply.parse(frame.subarray(8, 16)) as T.CancelTimerReply;
+  const body = P_cancel_timer_reply.parse(frame) as T.CancelTimerReply;
   return { body, varOffset: 64 };
 }
 
-const P_get_timer_info_request = new Parser().endianness('little').uint32("handle");
+const P_get_timer_info_request = frameParser().seek(12).uint32("handle");
 function decode_get_timer_info_request(frame: Buffer): DecodedBody<T.GetTimerInfoRequest> {
-  const body = P_get_timer_info_request.parse(frame.subarray(12, 16)) as T.GetTimerInfoRequest;
+  const body = P_get_timer_info_request.parse(frame) as T.GetTimerInfoRequest;
   return { body, varOffset: 64 };
 }
 
-const P_get_timer_info_reply = new Parser().endianness('little').seek(8).int32("signaled");
+const P_get_timer_info_reply = frameParser().seek(8).seek(8).int32("signaled");
 function decode_get_timer_info_reply(frame: Buffer): DecodedBody<T.GetTimerInfoReply> {
-  const body = P_get_timer_info_reply.parse(frame.subarray(8, 24)) as T.GetTimerInfoReply;
+  const body = P_get_timer_info_reply.parse(frame) as T.GetTimerInfoReply;
   body.when = K_timeout_t.decode(frame, 8);
   return { body, varOffset: 64 };
 }
 
-const P_get_thread_context_request = new Parser().endianness('little').uint32("handle").uint32("context").uint32("flags").uint16("machine");
+const P_get_thread_context_request = frameParser().seek(12).uint32("handle").uint32("context").uint32("flags").uint16("machine");
 function decode_get_thread_context_request(frame: Buffer): DecodedBody<T.GetThreadContextRequest> {
-  const body = P_get_thread_context_request.parse(frame.subarray(12, 32)) as T.GetThreadContextRequest;
+  const body = P_get_thread_context_request.parse(frame) as T.GetThreadContextRequest;
   return { body, varOffset: 64 };
 }
 
-const P_get_thread_context_reply = new Parser().endianness('little').int32("self").uint32("handle");
+const P_get_thread_context_reply = frameParser().seek(8).int32("self").uint32("handle");
 function decode_get_thread_context_reply(frame: Buffer): DecodedBody<T.GetThreadContextReply> {
-  const body = P_get_thread_context_reply.parse(frame.subarray(8, 16)) as T.GetThreadContextReply;
+  const body = P_get_thread_context_reply.parse(frame) as T.GetThreadContextReply;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -1743,9 +1743,9 @@ function decode_get_thread_context_reply(frame: Buffer): DecodedBody<T.GetThread
   return { body, varOffset: offset };
 }
 
-const P_set_thread_context_request = new Parser().endianness('little').uint32("handle");
+const P_set_thread_context_request = frameParser().seek(12).uint32("handle");
 function decode_set_thread_context_request(frame: Buffer): DecodedBody<T.SetThreadContextRequest> {
-  const body = P_set_thread_context_request.parse(frame.subarray(12, 16)) as T.SetThreadContextRequest;
+  const body = P_set_thread_context_request.parse(frame) as T.SetThreadContextRequest;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -1757,21 +1757,21 @@ function decode_set_thread_context_request(frame: Buffer): DecodedBody<T.SetThre
   return { body, varOffset: offset };
 }
 
-const P_set_thread_context_reply = new Parser().endianness('little').int32("self");
+const P_set_thread_context_reply = frameParser().seek(8).int32("self");
 function decode_set_thread_context_reply(frame: Buffer): DecodedBody<T.SetThreadContextReply> {
-  const body = P_set_thread_context_reply.parse(frame.subarray(8, 16)) as T.SetThreadContextReply;
+  const body = P_set_thread_context_reply.parse(frame) as T.SetThreadContextReply;
   return { body, varOffset: 64 };
 }
 
-const P_get_selector_entry_request = new Parser().endianness('little').uint32("handle").int32("entry");
+const P_get_selector_entry_request = frameParser().seek(12).uint32("handle").int32("entry");
 function decode_get_selector_entry_request(frame: Buffer): DecodedBody<T.GetSelectorEntryRequest> {
-  const body = P_get_selector_entry_request.parse(frame.subarray(12, 24)) as T.GetSelectorEntryRequest;
+  const body = P_get_selector_entry_request.parse(frame) as T.GetSelectorEntryRequest;
   return { body, varOffset: 64 };
 }
 
-const P_get_selector_entry_reply = new Parser().endianness('little').uint32("base").uint32("limit").uint8("flags");
+const P_get_selector_entry_reply = frameParser().seek(8).uint32("base").uint32("limit").uint8("flags");
 function decode_get_selector_entry_reply(frame: Buffer): DecodedBody<T.GetSelectorEntryReply> {
-  const body = P_get_selector_entry_reply.parse(frame.subarray(8, 24)) as T.GetSelectorEntryReply;
+  const body = P_get_selector_entry_reply.parse(frame) as T.GetSelectorEntryReply;
   return { body, varOffset: 64 };
 }
 
@@ -1788,15 +1788,15 @@ function decode_add_atom_request(frame: Buffer): DecodedBody<T.AddAtomRequest> {
   return { body, varOffset: offset };
 }
 
-const P_add_atom_reply = new Parser().endianness('little').uint32("atom");
+const P_add_atom_reply = frameParser().seek(8).uint32("atom");
 function decode_add_atom_reply(frame: Buffer): DecodedBody<T.AddAtomReply> {
-  const body = P_add_atom_reply.parse(frame.subarray(8, 16)) as T.AddAtomReply;
+  const body = P_add_atom_reply.parse(frame) as T.AddAtomReply;
   return { body, varOffset: 64 };
 }
 
-const P_delete_atom_request = new Parser().endianness('little').uint32("atom");
+const P_delete_atom_request = frameParser().seek(12).uint32("atom");
 function decode_delete_atom_request(frame: Buffer): DecodedBody<T.DeleteAtomRequest> {
-  const body = P_delete_atom_request.parse(frame.subarray(12, 16)) as T.DeleteAtomRequest;
+  const body = P_delete_atom_request.parse(frame) as T.DeleteAtomRequest;
   return { body, varOffset: 64 };
 }
 
@@ -1818,21 +1818,21 @@ function decode_find_atom_request(frame: Buffer): DecodedBody<T.FindAtomRequest>
   return { body, varOffset: offset };
 }
 
-const P_find_atom_reply = new Parser().endianness('little').uint32("atom");
+const P_find_atom_reply = frameParser().seek(8).uint32("atom");
 function decode_find_atom_reply(frame: Buffer): DecodedBody<T.FindAtomReply> {
-  const body = P_find_atom_reply.parse(frame.subarray(8, 16)) as T.FindAtomReply;
+  const body = P_find_atom_reply.parse(frame) as T.FindAtomReply;
   return { body, varOffset: 64 };
 }
 
-const P_get_atom_information_request = new Parser().endianness('little').uint32("atom");
+const P_get_atom_information_request = frameParser().seek(12).uint32("atom");
 function decode_get_atom_information_request(frame: Buffer): DecodedBody<T.GetAtomInformationRequest> {
-  const body = P_get_atom_information_request.parse(frame.subarray(12, 16)) as T.GetAtomInformationRequest;
+  const body = P_get_atom_information_request.parse(frame) as T.GetAtomInformationRequest;
   return { body, varOffset: 64 };
 }
 
-const P_get_atom_information_reply = new Parser().endianness('little').int32("count").int32("pinned").uint32("total");
+const P_get_atom_information_reply = frameParser().seek(8).int32("count").int32("pinned").uint32("total");
 function decode_get_atom_information_reply(frame: Buffer): DecodedBody<T.GetAtomInformationReply> {
-  const body = P_get_atom_information_reply.parse(frame.subarray(8, 24)) as T.GetAtomInformationReply;
+  const body = P_get_atom_information_reply.parse(frame) as T.GetAtomInformationReply;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -1849,15 +1849,15 @@ function decode_get_msg_queue_request(frame: Buffer): DecodedBody<T.GetMsgQueueR
   return { body, varOffset: 64 };
 }
 
-const P_get_msg_queue_reply = new Parser().endianness('little').uint32("handle");
+const P_get_msg_queue_reply = frameParser().seek(8).uint32("handle");
 function decode_get_msg_queue_reply(frame: Buffer): DecodedBody<T.GetMsgQueueReply> {
-  const body = P_get_msg_queue_reply.parse(frame.subarray(8, 16)) as T.GetMsgQueueReply;
+  const body = P_get_msg_queue_reply.parse(frame) as T.GetMsgQueueReply;
   return { body, varOffset: 64 };
 }
 
-const P_set_queue_fd_request = new Parser().endianness('little').uint32("handle");
+const P_set_queue_fd_request = frameParser().seek(12).uint32("handle");
 function decode_set_queue_fd_request(frame: Buffer): DecodedBody<T.SetQueueFdRequest> {
-  const body = P_set_queue_fd_request.parse(frame.subarray(12, 16)) as T.SetQueueFdRequest;
+  const body = P_set_queue_fd_request.parse(frame) as T.SetQueueFdRequest;
   return { body, varOffset: 64 };
 }
 
@@ -1866,45 +1866,45 @@ function decode_set_queue_fd_reply(frame: Buffer): DecodedBody<T.SetQueueFdReply
   return { body, varOffset: 64 };
 }
 
-const P_set_queue_mask_request = new Parser().endianness('little').uint32("wake_mask").uint32("changed_mask").int32("skip_wait");
+const P_set_queue_mask_request = frameParser().seek(12).uint32("wake_mask").uint32("changed_mask").int32("skip_wait");
 function decode_set_queue_mask_request(frame: Buffer): DecodedBody<T.SetQueueMaskRequest> {
-  const body = P_set_queue_mask_request.parse(frame.subarray(12, 24)) as T.SetQueueMaskRequest;
+  const body = P_set_queue_mask_request.parse(frame) as T.SetQueueMaskRequest;
   return { body, varOffset: 64 };
 }
 
-const P_set_queue_mask_reply = new Parser().endianness('little').uint32("wake_bits").uint32("changed_bits");
+const P_set_queue_mask_reply = frameParser().seek(8).uint32("wake_bits").uint32("changed_bits");
 function decode_set_queue_mask_reply(frame: Buffer): DecodedBody<T.SetQueueMaskReply> {
-  const body = P_set_queue_mask_reply.parse(frame.subarray(8, 16)) as T.SetQueueMaskReply;
+  const body = P_set_queue_mask_reply.parse(frame) as T.SetQueueMaskReply;
   return { body, varOffset: 64 };
 }
 
-const P_get_queue_status_request = new Parser().endianness('little').uint32("clear_bits");
+const P_get_queue_status_request = frameParser().seek(12).uint32("clear_bits");
 function decode_get_queue_status_request(frame: Buffer): DecodedBody<T.GetQueueStatusRequest> {
-  const body = P_get_queue_status_request.parse(frame.subarray(12, 16)) as T.GetQueueStatusRequest;
+  const body = P_get_queue_status_request.parse(frame) as T.GetQueueStatusRequest;
   return { body, varOffset: 64 };
 }
 
-const P_get_queue_status_reply = new Parser().endianness('little').uint32("wake_bits").uint32("changed_bits");
+const P_get_queue_status_reply = frameParser().seek(8).uint32("wake_bits").uint32("changed_bits");
 function decode_get_queue_status_reply(frame: Buffer): DecodedBody<T.GetQueueStatusReply> {
-  const body = P_get_queue_status_reply.parse(frame.subarray(8, 16)) as T.GetQueueStatusReply;
+  const body = P_get_queue_status_reply.parse(frame) as T.GetQueueStatusReply;
   return { body, varOffset: 64 };
 }
 
-const P_get_process_idle_event_request = new Parser().endianness('little').uint32("handle");
+const P_get_process_idle_event_request = frameParser().seek(12).uint32("handle");
 function decode_get_process_idle_event_request(frame: Buffer): DecodedBody<T.GetProcessIdleEventRequest> {
-  const body = P_get_process_idle_event_request.parse(frame.subarray(12, 16)) as T.GetProcessIdleEventRequest;
+  const body = P_get_process_idle_event_request.parse(frame) as T.GetProcessIdleEventRequest;
   return { body, varOffset: 64 };
 }
 
-const P_get_process_idle_event_reply = new Parser().endianness('little').uint32("event");
+const P_get_process_idle_event_reply = frameParser().seek(8).uint32("event");
 function decode_get_process_idle_event_reply(frame: Buffer): DecodedBody<T.GetProcessIdleEventReply> {
-  const body = P_get_process_idle_event_reply.parse(frame.subarray(8, 16)) as T.GetProcessIdleEventReply;
+  const body = P_get_process_idle_event_reply.parse(frame) as T.GetProcessIdleEventReply;
   return { body, varOffset: 64 };
 }
 
-const P_send_message_request = new Parser().endianness('little').uint32("id").int32("type").int32("flags").uint32("win").uint32("msg").uint64("wparam").uint64("lparam").seek(8);
+const P_send_message_request = frameParser().seek(12).uint32("id").int32("type").int32("flags").uint32("win").uint32("msg").uint64("wparam").uint64("lparam").seek(8);
 function decode_send_message_request(frame: Buffer): DecodedBody<T.SendMessageRequest> {
-  const body = P_send_message_request.parse(frame.subarray(12, 56)) as T.SendMessageRequest;
+  const body = P_send_message_request.parse(frame) as T.SendMessageRequest;
   body.timeout = K_timeout_t.decode(frame, 48);
   let offset = 64;
   let rest = frame.length - 64;
@@ -1922,9 +1922,9 @@ function decode_send_message_reply(frame: Buffer): DecodedBody<T.SendMessageRepl
   return { body, varOffset: 64 };
 }
 
-const P_post_quit_message_request = new Parser().endianness('little').int32("exit_code");
+const P_post_quit_message_request = frameParser().seek(12).int32("exit_code");
 function decode_post_quit_message_request(frame: Buffer): DecodedBody<T.PostQuitMessageRequest> {
-  const body = P_post_quit_message_request.parse(frame.subarray(12, 16)) as T.PostQuitMessageRequest;
+  const body = P_post_quit_message_request.parse(frame) as T.PostQuitMessageRequest;
   return { body, varOffset: 64 };
 }
 
@@ -1933,9 +1933,9 @@ function decode_post_quit_message_reply(frame: Buffer): DecodedBody<T.PostQuitMe
   return { body, varOffset: 64 };
 }
 
-const P_send_hardware_message_request = new Parser().endianness('little').uint32("win").seek(40).uint32("flags");
+const P_send_hardware_message_request = frameParser().seek(12).uint32("win").seek(40).uint32("flags");
 function decode_send_hardware_message_request(frame: Buffer): DecodedBody<T.SendHardwareMessageRequest> {
-  const body = P_send_hardware_message_request.parse(frame.subarray(12, 64)) as T.SendHardwareMessageRequest;
+  const body = P_send_hardware_message_request.parse(frame) as T.SendHardwareMessageRequest;
   body.input = K_hw_input_t.decode(frame, 16);
   let offset = 64;
   let rest = frame.length - 64;
@@ -1948,9 +1948,9 @@ function decode_send_hardware_message_request(frame: Buffer): DecodedBody<T.Send
   return { body, varOffset: offset };
 }
 
-const P_send_hardware_message_reply = new Parser().endianness('little').int32("wait").int32("prev_x").int32("prev_y").int32("new_x").int32("new_y");
+const P_send_hardware_message_reply = frameParser().seek(8).int32("wait").int32("prev_x").int32("prev_y").int32("new_x").int32("new_y");
 function decode_send_hardware_message_reply(frame: Buffer): DecodedBody<T.SendHardwareMessageReply> {
-  const body = P_send_hardware_message_reply.parse(frame.subarray(8, 32)) as T.SendHardwareMessageReply;
+  const body = P_send_hardware_message_reply.parse(frame) as T.SendHardwareMessageReply;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -1962,15 +1962,15 @@ function decode_send_hardware_message_reply(frame: Buffer): DecodedBody<T.SendHa
   return { body, varOffset: offset };
 }
 
-const P_get_message_request = new Parser().endianness('little').uint32("flags").uint32("get_win").uint32("get_first").uint32("get_last").uint32("hw_id").uint32("wake_mask").uint32("changed_mask");
+const P_get_message_request = frameParser().seek(12).uint32("flags").uint32("get_win").uint32("get_first").uint32("get_last").uint32("hw_id").uint32("wake_mask").uint32("changed_mask");
 function decode_get_message_request(frame: Buffer): DecodedBody<T.GetMessageRequest> {
-  const body = P_get_message_request.parse(frame.subarray(12, 40)) as T.GetMessageRequest;
+  const body = P_get_message_request.parse(frame) as T.GetMessageRequest;
   return { body, varOffset: 64 };
 }
 
-const P_get_message_reply = new Parser().endianness('little').uint32("win").uint32("msg").uint64("wparam").uint64("lparam").int32("type").int32("x").int32("y").uint32("time").uint32("active_hooks").uint32("total");
+const P_get_message_reply = frameParser().seek(8).uint32("win").uint32("msg").uint64("wparam").uint64("lparam").int32("type").int32("x").int32("y").uint32("time").uint32("active_hooks").uint32("total");
 function decode_get_message_reply(frame: Buffer): DecodedBody<T.GetMessageReply> {
-  const body = P_get_message_reply.parse(frame.subarray(8, 56)) as T.GetMessageReply;
+  const body = P_get_message_reply.parse(frame) as T.GetMessageReply;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -1982,9 +1982,9 @@ function decode_get_message_reply(frame: Buffer): DecodedBody<T.GetMessageReply>
   return { body, varOffset: offset };
 }
 
-const P_reply_message_request = new Parser().endianness('little').int32("remove").uint64("result");
+const P_reply_message_request = frameParser().seek(12).int32("remove").uint64("result");
 function decode_reply_message_request(frame: Buffer): DecodedBody<T.ReplyMessageRequest> {
-  const body = P_reply_message_request.parse(frame.subarray(12, 24)) as T.ReplyMessageRequest;
+  const body = P_reply_message_request.parse(frame) as T.ReplyMessageRequest;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -2001,9 +2001,9 @@ function decode_reply_message_reply(frame: Buffer): DecodedBody<T.ReplyMessageRe
   return { body, varOffset: 64 };
 }
 
-const P_accept_hardware_message_request = new Parser().endianness('little').uint32("hw_id");
+const P_accept_hardware_message_request = frameParser().seek(12).uint32("hw_id");
 function decode_accept_hardware_message_request(frame: Buffer): DecodedBody<T.AcceptHardwareMessageRequest> {
-  const body = P_accept_hardware_message_request.parse(frame.subarray(12, 16)) as T.AcceptHardwareMessageRequest;
+  const body = P_accept_hardware_message_request.parse(frame) as T.AcceptHardwareMessageRequest;
   return { body, varOffset: 64 };
 }
 
@@ -2012,15 +2012,15 @@ function decode_accept_hardware_message_reply(frame: Buffer): DecodedBody<T.Acce
   return { body, varOffset: 64 };
 }
 
-const P_get_message_reply_request = new Parser().endianness('little').int32("cancel");
+const P_get_message_reply_request = frameParser().seek(12).int32("cancel");
 function decode_get_message_reply_request(frame: Buffer): DecodedBody<T.GetMessageReplyRequest> {
-  const body = P_get_message_reply_request.parse(frame.subarray(12, 16)) as T.GetMessageReplyRequest;
+  const body = P_get_message_reply_request.parse(frame) as T.GetMessageReplyRequest;
   return { body, varOffset: 64 };
 }
 
-const P_get_message_reply_reply = new Parser().endianness('little').uint64("result");
+const P_get_message_reply_reply = frameParser().seek(8).uint64("result");
 function decode_get_message_reply_reply(frame: Buffer): DecodedBody<T.GetMessageReplyReply> {
-  const body = P_get_message_reply_reply.parse(frame.subarray(8, 16)) as T.GetMessageReplyReply;
+  const body = P_get_message_reply_reply.parse(frame) as T.GetMessageReplyReply;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -2032,21 +2032,21 @@ function decode_get_message_reply_reply(frame: Buffer): DecodedBody<T.GetMessage
   return { body, varOffset: offset };
 }
 
-const P_set_win_timer_request = new Parser().endianness('little').uint32("win").uint32("msg").uint32("rate").uint64("id").uint64("lparam");
+const P_set_win_timer_request = frameParser().seek(12).uint32("win").uint32("msg").uint32("rate").uint64("id").uint64("lparam");
 function decode_set_win_timer_request(frame: Buffer): DecodedBody<T.SetWinTimerRequest> {
-  const body = P_set_win_timer_request.parse(frame.subarray(12, 40)) as T.SetWinTimerRequest;
+  const body = P_set_win_timer_request.parse(frame) as T.SetWinTimerRequest;
   return { body, varOffset: 64 };
 }
 
-const P_set_win_timer_reply = new Parser().endianness('little').uint64("id");
+const P_set_win_timer_reply = frameParser().seek(8).uint64("id");
 function decode_set_win_timer_reply(frame: Buffer): DecodedBody<T.SetWinTimerReply> {
-  const body = P_set_win_timer_reply.parse(frame.subarray(8, 16)) as T.SetWinTimerReply;
+  const body = P_set_win_timer_reply.parse(frame) as T.SetWinTimerReply;
   return { body, varOffset: 64 };
 }
 
-const P_kill_win_timer_request = new Parser().endianness('little').uint32("win").uint64("id").uint32("msg");
+const P_kill_win_timer_request = frameParser().seek(12).uint32("win").uint64("id").uint32("msg");
 function decode_kill_win_timer_request(frame: Buffer): DecodedBody<T.KillWinTimerRequest> {
-  const body = P_kill_win_timer_request.parse(frame.subarray(12, 32)) as T.KillWinTimerRequest;
+  const body = P_kill_win_timer_request.parse(frame) as T.KillWinTimerRequest;
   return { body, varOffset: 64 };
 }
 
@@ -2055,33 +2055,33 @@ function decode_kill_win_timer_reply(frame: Buffer): DecodedBody<T.KillWinTimerR
   return { body, varOffset: 64 };
 }
 
-const P_is_window_hung_request = new Parser().endianness('little').uint32("win");
+const P_is_window_hung_request = frameParser().seek(12).uint32("win");
 function decode_is_window_hung_request(frame: Buffer): DecodedBody<T.IsWindowHungRequest> {
-  const body = P_is_window_hung_request.parse(frame.subarray(12, 16)) as T.IsWindowHungRequest;
+  const body = P_is_window_hung_request.parse(frame) as T.IsWindowHungRequest;
   return { body, varOffset: 64 };
 }
 
-const P_is_window_hung_reply = new Parser().endianness('little').int32("is_hung");
+const P_is_window_hung_reply = frameParser().seek(8).int32("is_hung");
 function decode_is_window_hung_reply(frame: Buffer): DecodedBody<T.IsWindowHungReply> {
-  const body = P_is_window_hung_reply.parse(frame.subarray(8, 16)) as T.IsWindowHungReply;
+  const body = P_is_window_hung_reply.parse(frame) as T.IsWindowHungReply;
   return { body, varOffset: 64 };
 }
 
-const P_get_serial_info_request = new Parser().endianness('little').uint32("handle").int32("flags");
+const P_get_serial_info_request = frameParser().seek(12).uint32("handle").int32("flags");
 function decode_get_serial_info_request(frame: Buffer): DecodedBody<T.GetSerialInfoRequest> {
-  const body = P_get_serial_info_request.parse(frame.subarray(12, 24)) as T.GetSerialInfoRequest;
+  const body = P_get_serial_info_request.parse(frame) as T.GetSerialInfoRequest;
   return { body, varOffset: 64 };
 }
 
-const P_get_serial_info_reply = new Parser().endianness('little').uint32("eventmask").uint32("cookie").uint32("pending_write");
+const P_get_serial_info_reply = frameParser().seek(8).uint32("eventmask").uint32("cookie").uint32("pending_write");
 function decode_get_serial_info_reply(frame: Buffer): DecodedBody<T.GetSerialInfoReply> {
-  const body = P_get_serial_info_reply.parse(frame.subarray(8, 24)) as T.GetSerialInfoReply;
+  const body = P_get_serial_info_reply.parse(frame) as T.GetSerialInfoReply;
   return { body, varOffset: 64 };
 }
 
-const P_set_serial_info_request = new Parser().endianness('little').uint32("handle").int32("flags");
+const P_set_serial_info_request = frameParser().seek(12).uint32("handle").int32("flags");
 function decode_set_serial_info_request(frame: Buffer): DecodedBody<T.SetSerialInfoRequest> {
-  const body = P_set_serial_info_request.parse(frame.subarray(12, 24)) as T.SetSerialInfoRequest;
+  const body = P_set_serial_info_request.parse(frame) as T.SetSerialInfoRequest;
   return { body, varOffset: 64 };
 }
 
@@ -2090,9 +2090,9 @@ function decode_set_serial_info_reply(frame: Buffer): DecodedBody<T.SetSerialInf
   return { body, varOffset: 64 };
 }
 
-const P_cancel_sync_request = new Parser().endianness('little').uint32("handle").uint64("iosb");
+const P_cancel_sync_request = frameParser().seek(12).uint32("handle").uint64("iosb");
 function decode_cancel_sync_request(frame: Buffer): DecodedBody<T.CancelSyncRequest> {
-  const body = P_cancel_sync_request.parse(frame.subarray(12, 24)) as T.CancelSyncRequest;
+  const body = P_cancel_sync_request.parse(frame) as T.CancelSyncRequest;
   return { body, varOffset: 64 };
 }
 
@@ -2101,9 +2101,9 @@ function decode_cancel_sync_reply(frame: Buffer): DecodedBody<T.CancelSyncReply>
   return { body, varOffset: 64 };
 }
 
-const P_register_async_request = new Parser().endianness('little').int32("type").seek(40).int32("count");
+const P_register_async_request = frameParser().seek(12).int32("type").seek(40).int32("count");
 function decode_register_async_request(frame: Buffer): DecodedBody<T.RegisterAsyncRequest> {
-  const body = P_register_async_request.parse(frame.subarray(12, 64)) as T.RegisterAsyncRequest;
+  const body = P_register_async_request.parse(frame) as T.RegisterAsyncRequest;
   body.async = K_async_data_t.decode(frame, 16);
   return { body, varOffset: 64 };
 }
@@ -2113,9 +2113,9 @@ function decode_register_async_reply(frame: Buffer): DecodedBody<T.RegisterAsync
   return { body, varOffset: 64 };
 }
 
-const P_cancel_async_request = new Parser().endianness('little').uint32("handle").uint64("iosb").int32("only_thread");
+const P_cancel_async_request = frameParser().seek(12).uint32("handle").uint64("iosb").int32("only_thread");
 function decode_cancel_async_request(frame: Buffer): DecodedBody<T.CancelAsyncRequest> {
-  const body = P_cancel_async_request.parse(frame.subarray(12, 32)) as T.CancelAsyncRequest;
+  const body = P_cancel_async_request.parse(frame) as T.CancelAsyncRequest;
   return { body, varOffset: 64 };
 }
 
@@ -2124,9 +2124,9 @@ function decode_cancel_async_reply(frame: Buffer): DecodedBody<T.CancelAsyncRepl
   return { body, varOffset: 64 };
 }
 
-const P_get_async_result_request = new Parser().endianness('little').seek(4).uint64("user_arg");
+const P_get_async_result_request = frameParser().seek(12).seek(4).uint64("user_arg");
 function decode_get_async_result_request(frame: Buffer): DecodedBody<T.GetAsyncResultRequest> {
-  const body = P_get_async_result_request.parse(frame.subarray(12, 24)) as T.GetAsyncResultRequest;
+  const body = P_get_async_result_request.parse(frame) as T.GetAsyncResultRequest;
   return { body, varOffset: 64 };
 }
 
@@ -2143,28 +2143,28 @@ function decode_get_async_result_reply(frame: Buffer): DecodedBody<T.GetAsyncRes
   return { body, varOffset: offset };
 }
 
-const P_set_async_direct_result_request = new Parser().endianness('little').uint32("handle").uint64("information").uint32("status").int32("mark_pending");
+const P_set_async_direct_result_request = frameParser().seek(12).uint32("handle").uint64("information").uint32("status").int32("mark_pending");
 function decode_set_async_direct_result_request(frame: Buffer): DecodedBody<T.SetAsyncDirectResultRequest> {
-  const body = P_set_async_direct_result_request.parse(frame.subarray(12, 32)) as T.SetAsyncDirectResultRequest;
+  const body = P_set_async_direct_result_request.parse(frame) as T.SetAsyncDirectResultRequest;
   return { body, varOffset: 64 };
 }
 
-const P_set_async_direct_result_reply = new Parser().endianness('little').uint32("handle");
+const P_set_async_direct_result_reply = frameParser().seek(8).uint32("handle");
 function decode_set_async_direct_result_reply(frame: Buffer): DecodedBody<T.SetAsyncDirectResultReply> {
-  const body = P_set_async_direct_result_reply.parse(frame.subarray(8, 16)) as T.SetAsyncDirectResultReply;
+  const body = P_set_async_direct_result_reply.parse(frame) as T.SetAsyncDirectResultReply;
   return { body, varOffset: 64 };
 }
 
-const P_read_request = new Parser().endianness('little').seek(4).seek(40).uint64("pos");
+const P_read_request = frameParser().seek(12).seek(4).seek(40).uint64("pos");
 function decode_read_request(frame: Buffer): DecodedBody<T.ReadRequest> {
-  const body = P_read_request.parse(frame.subarray(12, 64)) as T.ReadRequest;
+  const body = P_read_request.parse(frame) as T.ReadRequest;
   body.async = K_async_data_t.decode(frame, 16);
   return { body, varOffset: 64 };
 }
 
-const P_read_reply = new Parser().endianness('little').uint32("wait").uint32("options");
+const P_read_reply = frameParser().seek(8).uint32("wait").uint32("options");
 function decode_read_reply(frame: Buffer): DecodedBody<T.ReadReply> {
-  const body = P_read_reply.parse(frame.subarray(8, 16)) as T.ReadReply;
+  const body = P_read_reply.parse(frame) as T.ReadReply;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -2176,9 +2176,9 @@ function decode_read_reply(frame: Buffer): DecodedBody<T.ReadReply> {
   return { body, varOffset: offset };
 }
 
-const P_write_request = new Parser().endianness('little').seek(4).seek(40).uint64("pos");
+const P_write_request = frameParser().seek(12).seek(4).seek(40).uint64("pos");
 function decode_write_request(frame: Buffer): DecodedBody<T.WriteRequest> {
-  const body = P_write_request.parse(frame.subarray(12, 64)) as T.WriteRequest;
+  const body = P_write_request.parse(frame) as T.WriteRequest;
   body.async = K_async_data_t.decode(frame, 16);
   let offset = 64;
   let rest = frame.length - 64;
@@ -2191,9 +2191,9 @@ function decode_write_request(frame: Buffer): DecodedBody<T.WriteRequest> {
   return { body, varOffset: offset };
 }
 
-const P_write_reply = new Parser().endianness('little').uint32("wait").uint32("options").uint32("size");
+const P_write_reply = frameParser().seek(8).uint32("wait").uint32("options").uint32("size");
 function decode_write_reply(frame: Buffer): DecodedBody<T.WriteReply> {
-  const body = P_write_reply.parse(frame.subarray(8, 24)) as T.WriteReply;
+  const body = P_write_reply.parse(frame) as T.WriteReply;
   return { body, varOffset: 64 };
 }
 
@@ -2212,9 +2212,9 @@ function decode_ioctl_request(frame: Buffer): DecodedBody<T.IoctlRequest> {
   return { body, varOffset: offset };
 }
 
-const P_ioctl_reply = new Parser().endianness('little').uint32("wait").uint32("options");
+const P_ioctl_reply = frameParser().seek(8).uint32("wait").uint32("options");
 function decode_ioctl_reply(frame: Buffer): DecodedBody<T.IoctlReply> {
-  const body = P_ioctl_reply.parse(frame.subarray(8, 16)) as T.IoctlReply;
+  const body = P_ioctl_reply.parse(frame) as T.IoctlReply;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -2226,9 +2226,9 @@ function decode_ioctl_reply(frame: Buffer): DecodedBody<T.IoctlReply> {
   return { body, varOffset: offset };
 }
 
-const P_set_irp_result_request = new Parser().endianness('little').uint32("handle").uint32("status").uint32("size");
+const P_set_irp_result_request = frameParser().seek(12).uint32("handle").uint32("status").uint32("size");
 function decode_set_irp_result_request(frame: Buffer): DecodedBody<T.SetIrpResultRequest> {
-  const body = P_set_irp_result_request.parse(frame.subarray(12, 24)) as T.SetIrpResultRequest;
+  const body = P_set_irp_result_request.parse(frame) as T.SetIrpResultRequest;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -2245,9 +2245,9 @@ function decode_set_irp_result_reply(frame: Buffer): DecodedBody<T.SetIrpResultR
   return { body, varOffset: 64 };
 }
 
-const P_create_named_pipe_request = new Parser().endianness('little').uint32("access").uint32("options").uint32("sharing").uint32("maxinstances").uint32("outsize").uint32("insize").seek(4).seek(8).uint32("flags");
+const P_create_named_pipe_request = frameParser().seek(12).uint32("access").uint32("options").uint32("sharing").uint32("maxinstances").uint32("outsize").uint32("insize").seek(4).seek(8).uint32("flags");
 function decode_create_named_pipe_request(frame: Buffer): DecodedBody<T.CreateNamedPipeRequest> {
-  const body = P_create_named_pipe_request.parse(frame.subarray(12, 56)) as T.CreateNamedPipeRequest;
+  const body = P_create_named_pipe_request.parse(frame) as T.CreateNamedPipeRequest;
   body.timeout = K_timeout_t.decode(frame, 40);
   let offset = 64;
   let rest = frame.length - 64;
@@ -2260,15 +2260,15 @@ function decode_create_named_pipe_request(frame: Buffer): DecodedBody<T.CreateNa
   return { body, varOffset: offset };
 }
 
-const P_create_named_pipe_reply = new Parser().endianness('little').uint32("handle");
+const P_create_named_pipe_reply = frameParser().seek(8).uint32("handle");
 function decode_create_named_pipe_reply(frame: Buffer): DecodedBody<T.CreateNamedPipeReply> {
-  const body = P_create_named_pipe_reply.parse(frame.subarray(8, 16)) as T.CreateNamedPipeReply;
+  const body = P_create_named_pipe_reply.parse(frame) as T.CreateNamedPipeReply;
   return { body, varOffset: 64 };
 }
 
-const P_set_named_pipe_info_request = new Parser().endianness('little').uint32("handle").uint32("flags");
+const P_set_named_pipe_info_request = frameParser().seek(12).uint32("handle").uint32("flags");
 function decode_set_named_pipe_info_request(frame: Buffer): DecodedBody<T.SetNamedPipeInfoRequest> {
-  const body = P_set_named_pipe_info_request.parse(frame.subarray(12, 24)) as T.SetNamedPipeInfoRequest;
+  const body = P_set_named_pipe_info_request.parse(frame) as T.SetNamedPipeInfoRequest;
   return { body, varOffset: 64 };
 }
 
@@ -2277,9 +2277,9 @@ function decode_set_named_pipe_info_reply(frame: Buffer): DecodedBody<T.SetNamed
   return { body, varOffset: 64 };
 }
 
-const P_create_window_request = new Parser().endianness('little').uint32("parent").uint32("owner").uint32("atom").uint64("instance").int32("dpi").int32("awareness").uint32("style").uint32("ex_style");
+const P_create_window_request = frameParser().seek(12).uint32("parent").uint32("owner").uint32("atom").uint64("instance").int32("dpi").int32("awareness").uint32("style").uint32("ex_style");
 function decode_create_window_request(frame: Buffer): DecodedBody<T.CreateWindowRequest> {
-  const body = P_create_window_request.parse(frame.subarray(12, 48)) as T.CreateWindowRequest;
+  const body = P_create_window_request.parse(frame) as T.CreateWindowRequest;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -2291,15 +2291,15 @@ function decode_create_window_request(frame: Buffer): DecodedBody<T.CreateWindow
   return { body, varOffset: offset };
 }
 
-const P_create_window_reply = new Parser().endianness('little').uint32("handle").uint32("parent").uint32("owner").int32("extra").uint64("class_ptr").int32("dpi").int32("awareness");
+const P_create_window_reply = frameParser().seek(8).uint32("handle").uint32("parent").uint32("owner").int32("extra").uint64("class_ptr").int32("dpi").int32("awareness");
 function decode_create_window_reply(frame: Buffer): DecodedBody<T.CreateWindowReply> {
-  const body = P_create_window_reply.parse(frame.subarray(8, 40)) as T.CreateWindowReply;
+  const body = P_create_window_reply.parse(frame) as T.CreateWindowReply;
   return { body, varOffset: 64 };
 }
 
-const P_destroy_window_request = new Parser().endianness('little').uint32("handle");
+const P_destroy_window_request = frameParser().seek(12).uint32("handle");
 function decode_destroy_window_request(frame: Buffer): DecodedBody<T.DestroyWindowRequest> {
-  const body = P_destroy_window_request.parse(frame.subarray(12, 16)) as T.DestroyWindowRequest;
+  const body = P_destroy_window_request.parse(frame) as T.DestroyWindowRequest;
   return { body, varOffset: 64 };
 }
 
@@ -2308,75 +2308,75 @@ function decode_destroy_window_reply(frame: Buffer): DecodedBody<T.DestroyWindow
   return { body, varOffset: 64 };
 }
 
-const P_get_desktop_window_request = new Parser().endianness('little').int32("force");
+const P_get_desktop_window_request = frameParser().seek(12).int32("force");
 function decode_get_desktop_window_request(frame: Buffer): DecodedBody<T.GetDesktopWindowRequest> {
-  const body = P_get_desktop_window_request.parse(frame.subarray(12, 16)) as T.GetDesktopWindowRequest;
+  const body = P_get_desktop_window_request.parse(frame) as T.GetDesktopWindowRequest;
   return { body, varOffset: 64 };
 }
 
-const P_get_desktop_window_reply = new Parser().endianness('little').uint32("top_window").uint32("msg_window");
+const P_get_desktop_window_reply = frameParser().seek(8).uint32("top_window").uint32("msg_window");
 function decode_get_desktop_window_reply(frame: Buffer): DecodedBody<T.GetDesktopWindowReply> {
-  const body = P_get_desktop_window_reply.parse(frame.subarray(8, 16)) as T.GetDesktopWindowReply;
+  const body = P_get_desktop_window_reply.parse(frame) as T.GetDesktopWindowReply;
   return { body, varOffset: 64 };
 }
 
-const P_set_window_owner_request = new Parser().endianness('little').uint32("handle").uint32("owner");
+const P_set_window_owner_request = frameParser().seek(12).uint32("handle").uint32("owner");
 function decode_set_window_owner_request(frame: Buffer): DecodedBody<T.SetWindowOwnerRequest> {
-  const body = P_set_window_owner_request.parse(frame.subarray(12, 24)) as T.SetWindowOwnerRequest;
+  const body = P_set_window_owner_request.parse(frame) as T.SetWindowOwnerRequest;
   return { body, varOffset: 64 };
 }
 
-const P_set_window_owner_reply = new Parser().endianness('little').uint32("full_owner").uint32("prev_owner");
+const P_set_window_owner_reply = frameParser().seek(8).uint32("full_owner").uint32("prev_owner");
 function decode_set_window_owner_reply(frame: Buffer): DecodedBody<T.SetWindowOwnerReply> {
-  const body = P_set_window_owner_reply.parse(frame.subarray(8, 16)) as T.SetWindowOwnerReply;
+  const body = P_set_window_owner_reply.parse(frame) as T.SetWindowOwnerReply;
   return { body, varOffset: 64 };
 }
 
-const P_get_window_info_request = new Parser().endianness('little').uint32("handle");
+const P_get_window_info_request = frameParser().seek(12).uint32("handle");
 function decode_get_window_info_request(frame: Buffer): DecodedBody<T.GetWindowInfoRequest> {
-  const body = P_get_window_info_request.parse(frame.subarray(12, 16)) as T.GetWindowInfoRequest;
+  const body = P_get_window_info_request.parse(frame) as T.GetWindowInfoRequest;
   return { body, varOffset: 64 };
 }
 
-const P_get_window_info_reply = new Parser().endianness('little').uint32("full_handle").uint32("last_active").uint32("pid").uint32("tid").uint32("atom").int32("is_unicode").int32("dpi").int32("awareness");
+const P_get_window_info_reply = frameParser().seek(8).uint32("full_handle").uint32("last_active").uint32("pid").uint32("tid").uint32("atom").int32("is_unicode").int32("dpi").int32("awareness");
 function decode_get_window_info_reply(frame: Buffer): DecodedBody<T.GetWindowInfoReply> {
-  const body = P_get_window_info_reply.parse(frame.subarray(8, 40)) as T.GetWindowInfoReply;
+  const body = P_get_window_info_reply.parse(frame) as T.GetWindowInfoReply;
   return { body, varOffset: 64 };
 }
 
-const P_set_window_info_request = new Parser().endianness('little').uint16("flags").int16("is_unicode").uint32("handle").uint32("style").uint32("ex_style").uint32("extra_size").uint64("instance").uint64("user_data").uint64("extra_value").int32("extra_offset");
+const P_set_window_info_request = frameParser().seek(12).uint16("flags").int16("is_unicode").uint32("handle").uint32("style").uint32("ex_style").uint32("extra_size").uint64("instance").uint64("user_data").uint64("extra_value").int32("extra_offset");
 function decode_set_window_info_request(frame: Buffer): DecodedBody<T.SetWindowInfoRequest> {
-  const body = P_set_window_info_request.parse(frame.subarray(12, 64)) as T.SetWindowInfoRequest;
+  const body = P_set_window_info_request.parse(frame) as T.SetWindowInfoRequest;
   return { body, varOffset: 64 };
 }
 
-const P_set_window_info_reply = new Parser().endianness('little').uint32("old_style").uint32("old_ex_style").uint64("old_instance").uint64("old_user_data").uint64("old_extra_value").uint64("old_id");
+const P_set_window_info_reply = frameParser().seek(8).uint32("old_style").uint32("old_ex_style").uint64("old_instance").uint64("old_user_data").uint64("old_extra_value").uint64("old_id");
 function decode_set_window_info_reply(frame: Buffer): DecodedBody<T.SetWindowInfoReply> {
-  const body = P_set_window_info_reply.parse(frame.subarray(8, 48)) as T.SetWindowInfoReply;
+  const body = P_set_window_info_reply.parse(frame) as T.SetWindowInfoReply;
   return { body, varOffset: 64 };
 }
 
-const P_set_parent_request = new Parser().endianness('little').uint32("handle").uint32("parent");
+const P_set_parent_request = frameParser().seek(12).uint32("handle").uint32("parent");
 function decode_set_parent_request(frame: Buffer): DecodedBody<T.SetParentRequest> {
-  const body = P_set_parent_request.parse(frame.subarray(12, 24)) as T.SetParentRequest;
+  const body = P_set_parent_request.parse(frame) as T.SetParentRequest;
   return { body, varOffset: 64 };
 }
 
-const P_set_parent_reply = new Parser().endianness('little').uint32("old_parent").uint32("full_parent").int32("dpi").int32("awareness");
+const P_set_parent_reply = frameParser().seek(8).uint32("old_parent").uint32("full_parent").int32("dpi").int32("awareness");
 function decode_set_parent_reply(frame: Buffer): DecodedBody<T.SetParentReply> {
-  const body = P_set_parent_reply.parse(frame.subarray(8, 24)) as T.SetParentReply;
+  const body = P_set_parent_reply.parse(frame) as T.SetParentReply;
   return { body, varOffset: 64 };
 }
 
-const P_get_window_parents_request = new Parser().endianness('little').uint32("handle");
+const P_get_window_parents_request = frameParser().seek(12).uint32("handle");
 function decode_get_window_parents_request(frame: Buffer): DecodedBody<T.GetWindowParentsRequest> {
-  const body = P_get_window_parents_request.parse(frame.subarray(12, 16)) as T.GetWindowParentsRequest;
+  const body = P_get_window_parents_request.parse(frame) as T.GetWindowParentsRequest;
   return { body, varOffset: 64 };
 }
 
-const P_get_window_parents_reply = new Parser().endianness('little').int32("count");
+const P_get_window_parents_reply = frameParser().seek(8).int32("count");
 function decode_get_window_parents_reply(frame: Buffer): DecodedBody<T.GetWindowParentsReply> {
-  const body = P_get_window_parents_reply.parse(frame.subarray(8, 16)) as T.GetWindowParentsReply;
+  const body = P_get_window_parents_reply.parse(frame) as T.GetWindowParentsReply;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -2388,9 +2388,9 @@ function decode_get_window_parents_reply(frame: Buffer): DecodedBody<T.GetWindow
   return { body, varOffset: offset };
 }
 
-const P_get_window_children_request = new Parser().endianness('little').uint32("desktop").uint32("parent").uint32("atom").uint32("tid");
+const P_get_window_children_request = frameParser().seek(12).uint32("desktop").uint32("parent").uint32("atom").uint32("tid");
 function decode_get_window_children_request(frame: Buffer): DecodedBody<T.GetWindowChildrenRequest> {
-  const body = P_get_window_children_request.parse(frame.subarray(12, 32)) as T.GetWindowChildrenRequest;
+  const body = P_get_window_children_request.parse(frame) as T.GetWindowChildrenRequest;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -2402,9 +2402,9 @@ function decode_get_window_children_request(frame: Buffer): DecodedBody<T.GetWin
   return { body, varOffset: offset };
 }
 
-const P_get_window_children_reply = new Parser().endianness('little').int32("count");
+const P_get_window_children_reply = frameParser().seek(8).int32("count");
 function decode_get_window_children_reply(frame: Buffer): DecodedBody<T.GetWindowChildrenReply> {
-  const body = P_get_window_children_reply.parse(frame.subarray(8, 16)) as T.GetWindowChildrenReply;
+  const body = P_get_window_children_reply.parse(frame) as T.GetWindowChildrenReply;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -2416,15 +2416,15 @@ function decode_get_window_children_reply(frame: Buffer): DecodedBody<T.GetWindo
   return { body, varOffset: offset };
 }
 
-const P_get_window_children_from_point_request = new Parser().endianness('little').uint32("parent").int32("x").int32("y").int32("dpi");
+const P_get_window_children_from_point_request = frameParser().seek(12).uint32("parent").int32("x").int32("y").int32("dpi");
 function decode_get_window_children_from_point_request(frame: Buffer): DecodedBody<T.GetWindowChildrenFromPointRequest> {
-  const body = P_get_window_children_from_point_request.parse(frame.subarray(12, 32)) as T.GetWindowChildrenFromPointRequest;
+  const body = P_get_window_children_from_point_request.parse(frame) as T.GetWindowChildrenFromPointRequest;
   return { body, varOffset: 64 };
 }
 
-const P_get_window_children_from_point_reply = new Parser().endianness('little').int32("count");
+const P_get_window_children_from_point_reply = frameParser().seek(8).int32("count");
 function decode_get_window_children_from_point_reply(frame: Buffer): DecodedBody<T.GetWindowChildrenFromPointReply> {
-  const body = P_get_window_children_from_point_reply.parse(frame.subarray(8, 16)) as T.GetWindowChildrenFromPointReply;
+  const body = P_get_window_children_from_point_reply.parse(frame) as T.GetWindowChildrenFromPointReply;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -2436,21 +2436,21 @@ function decode_get_window_children_from_point_reply(frame: Buffer): DecodedBody
   return { body, varOffset: offset };
 }
 
-const P_get_window_tree_request = new Parser().endianness('little').uint32("handle");
+const P_get_window_tree_request = frameParser().seek(12).uint32("handle");
 function decode_get_window_tree_request(frame: Buffer): DecodedBody<T.GetWindowTreeRequest> {
-  const body = P_get_window_tree_request.parse(frame.subarray(12, 16)) as T.GetWindowTreeRequest;
+  const body = P_get_window_tree_request.parse(frame) as T.GetWindowTreeRequest;
   return { body, varOffset: 64 };
 }
 
-const P_get_window_tree_reply = new Parser().endianness('little').uint32("parent").uint32("owner").uint32("next_sibling").uint32("prev_sibling").uint32("first_sibling").uint32("last_sibling").uint32("first_child").uint32("last_child");
+const P_get_window_tree_reply = frameParser().seek(8).uint32("parent").uint32("owner").uint32("next_sibling").uint32("prev_sibling").uint32("first_sibling").uint32("last_sibling").uint32("first_child").uint32("last_child");
 function decode_get_window_tree_reply(frame: Buffer): DecodedBody<T.GetWindowTreeReply> {
-  const body = P_get_window_tree_reply.parse(frame.subarray(8, 40)) as T.GetWindowTreeReply;
+  const body = P_get_window_tree_reply.parse(frame) as T.GetWindowTreeReply;
   return { body, varOffset: 64 };
 }
 
-const P_set_window_pos_request = new Parser().endianness('little').uint16("swp_flags").uint16("paint_flags").uint32("handle").uint32("previous").seek(16).seek(16);
+const P_set_window_pos_request = frameParser().seek(12).uint16("swp_flags").uint16("paint_flags").uint32("handle").uint32("previous").seek(16).seek(16);
 function decode_set_window_pos_request(frame: Buffer): DecodedBody<T.SetWindowPosRequest> {
-  const body = P_set_window_pos_request.parse(frame.subarray(12, 56)) as T.SetWindowPosRequest;
+  const body = P_set_window_pos_request.parse(frame) as T.SetWindowPosRequest;
   body.window = K_rectangle_t.decode(frame, 24);
   body.client = K_rectangle_t.decode(frame, 40);
   let offset = 64;
@@ -2464,15 +2464,15 @@ function decode_set_window_pos_request(frame: Buffer): DecodedBody<T.SetWindowPo
   return { body, varOffset: offset };
 }
 
-const P_set_window_pos_reply = new Parser().endianness('little').uint32("new_style").uint32("new_ex_style").uint32("surface_win").int32("needs_update");
+const P_set_window_pos_reply = frameParser().seek(8).uint32("new_style").uint32("new_ex_style").uint32("surface_win").int32("needs_update");
 function decode_set_window_pos_reply(frame: Buffer): DecodedBody<T.SetWindowPosReply> {
-  const body = P_set_window_pos_reply.parse(frame.subarray(8, 24)) as T.SetWindowPosReply;
+  const body = P_set_window_pos_reply.parse(frame) as T.SetWindowPosReply;
   return { body, varOffset: 64 };
 }
 
-const P_get_window_rectangles_request = new Parser().endianness('little').uint32("handle").int32("relative").int32("dpi");
+const P_get_window_rectangles_request = frameParser().seek(12).uint32("handle").int32("relative").int32("dpi");
 function decode_get_window_rectangles_request(frame: Buffer): DecodedBody<T.GetWindowRectanglesRequest> {
-  const body = P_get_window_rectangles_request.parse(frame.subarray(12, 24)) as T.GetWindowRectanglesRequest;
+  const body = P_get_window_rectangles_request.parse(frame) as T.GetWindowRectanglesRequest;
   return { body, varOffset: 64 };
 }
 
@@ -2483,15 +2483,15 @@ function decode_get_window_rectangles_reply(frame: Buffer): DecodedBody<T.GetWin
   return { body, varOffset: 64 };
 }
 
-const P_get_window_text_request = new Parser().endianness('little').uint32("handle");
+const P_get_window_text_request = frameParser().seek(12).uint32("handle");
 function decode_get_window_text_request(frame: Buffer): DecodedBody<T.GetWindowTextRequest> {
-  const body = P_get_window_text_request.parse(frame.subarray(12, 16)) as T.GetWindowTextRequest;
+  const body = P_get_window_text_request.parse(frame) as T.GetWindowTextRequest;
   return { body, varOffset: 64 };
 }
 
-const P_get_window_text_reply = new Parser().endianness('little').uint32("length");
+const P_get_window_text_reply = frameParser().seek(8).uint32("length");
 function decode_get_window_text_reply(frame: Buffer): DecodedBody<T.GetWindowTextReply> {
-  const body = P_get_window_text_reply.parse(frame.subarray(8, 16)) as T.GetWindowTextReply;
+  const body = P_get_window_text_reply.parse(frame) as T.GetWindowTextReply;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -2503,9 +2503,9 @@ function decode_get_window_text_reply(frame: Buffer): DecodedBody<T.GetWindowTex
   return { body, varOffset: offset };
 }
 
-const P_set_window_text_request = new Parser().endianness('little').uint32("handle");
+const P_set_window_text_request = frameParser().seek(12).uint32("handle");
 function decode_set_window_text_request(frame: Buffer): DecodedBody<T.SetWindowTextRequest> {
-  const body = P_set_window_text_request.parse(frame.subarray(12, 16)) as T.SetWindowTextRequest;
+  const body = P_set_window_text_request.parse(frame) as T.SetWindowTextRequest;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -2522,27 +2522,27 @@ function decode_set_window_text_reply(frame: Buffer): DecodedBody<T.SetWindowTex
   return { body, varOffset: 64 };
 }
 
-const P_get_windows_offset_request = new Parser().endianness('little').uint32("from").uint32("to").int32("dpi");
+const P_get_windows_offset_request = frameParser().seek(12).uint32("from").uint32("to").int32("dpi");
 function decode_get_windows_offset_request(frame: Buffer): DecodedBody<T.GetWindowsOffsetRequest> {
-  const body = P_get_windows_offset_request.parse(frame.subarray(12, 24)) as T.GetWindowsOffsetRequest;
+  const body = P_get_windows_offset_request.parse(frame) as T.GetWindowsOffsetRequest;
   return { body, varOffset: 64 };
 }
 
-const P_get_windows_offset_reply = new Parser().endianness('little').int32("x").int32("y").int32("mirror");
+const P_get_windows_offset_reply = frameParser().seek(8).int32("x").int32("y").int32("mirror");
 function decode_get_windows_offset_reply(frame: Buffer): DecodedBody<T.GetWindowsOffsetReply> {
-  const body = P_get_windows_offset_reply.parse(frame.subarray(8, 24)) as T.GetWindowsOffsetReply;
+  const body = P_get_windows_offset_reply.parse(frame) as T.GetWindowsOffsetReply;
   return { body, varOffset: 64 };
 }
 
-const P_get_visible_region_request = new Parser().endianness('little').uint32("window").uint32("flags");
+const P_get_visible_region_request = frameParser().seek(12).uint32("window").uint32("flags");
 function decode_get_visible_region_request(frame: Buffer): DecodedBody<T.GetVisibleRegionRequest> {
-  const body = P_get_visible_region_request.parse(frame.subarray(12, 24)) as T.GetVisibleRegionRequest;
+  const body = P_get_visible_region_request.parse(frame) as T.GetVisibleRegionRequest;
   return { body, varOffset: 64 };
 }
 
-const P_get_visible_region_reply = new Parser().endianness('little').uint32("top_win").seek(16).seek(16).uint32("paint_flags").uint32("total_size");
+const P_get_visible_region_reply = frameParser().seek(8).uint32("top_win").seek(16).seek(16).uint32("paint_flags").uint32("total_size");
 function decode_get_visible_region_reply(frame: Buffer): DecodedBody<T.GetVisibleRegionReply> {
-  const body = P_get_visible_region_reply.parse(frame.subarray(8, 56)) as T.GetVisibleRegionReply;
+  const body = P_get_visible_region_reply.parse(frame) as T.GetVisibleRegionReply;
   body.top_rect = K_rectangle_t.decode(frame, 12);
   body.win_rect = K_rectangle_t.decode(frame, 28);
   let offset = 64;
@@ -2556,15 +2556,15 @@ function decode_get_visible_region_reply(frame: Buffer): DecodedBody<T.GetVisibl
   return { body, varOffset: offset };
 }
 
-const P_get_surface_region_request = new Parser().endianness('little').uint32("window");
+const P_get_surface_region_request = frameParser().seek(12).uint32("window");
 function decode_get_surface_region_request(frame: Buffer): DecodedBody<T.GetSurfaceRegionRequest> {
-  const body = P_get_surface_region_request.parse(frame.subarray(12, 16)) as T.GetSurfaceRegionRequest;
+  const body = P_get_surface_region_request.parse(frame) as T.GetSurfaceRegionRequest;
   return { body, varOffset: 64 };
 }
 
-const P_get_surface_region_reply = new Parser().endianness('little').seek(16).uint32("total_size");
+const P_get_surface_region_reply = frameParser().seek(8).seek(16).uint32("total_size");
 function decode_get_surface_region_reply(frame: Buffer): DecodedBody<T.GetSurfaceRegionReply> {
-  const body = P_get_surface_region_reply.parse(frame.subarray(8, 32)) as T.GetSurfaceRegionReply;
+  const body = P_get_surface_region_reply.parse(frame) as T.GetSurfaceRegionReply;
   body.visible_rect = K_rectangle_t.decode(frame, 8);
   let offset = 64;
   let rest = frame.length - 64;
@@ -2577,15 +2577,15 @@ function decode_get_surface_region_reply(frame: Buffer): DecodedBody<T.GetSurfac
   return { body, varOffset: offset };
 }
 
-const P_get_window_region_request = new Parser().endianness('little').uint32("window");
+const P_get_window_region_request = frameParser().seek(12).uint32("window");
 function decode_get_window_region_request(frame: Buffer): DecodedBody<T.GetWindowRegionRequest> {
-  const body = P_get_window_region_request.parse(frame.subarray(12, 16)) as T.GetWindowRegionRequest;
+  const body = P_get_window_region_request.parse(frame) as T.GetWindowRegionRequest;
   return { body, varOffset: 64 };
 }
 
-const P_get_window_region_reply = new Parser().endianness('little').uint32("total_size");
+const P_get_window_region_reply = frameParser().seek(8).uint32("total_size");
 function decode_get_window_region_reply(frame: Buffer): DecodedBody<T.GetWindowRegionReply> {
-  const body = P_get_window_region_reply.parse(frame.subarray(8, 16)) as T.GetWindowRegionReply;
+  const body = P_get_window_region_reply.parse(frame) as T.GetWindowRegionReply;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -2597,9 +2597,9 @@ function decode_get_window_region_reply(frame: Buffer): DecodedBody<T.GetWindowR
   return { body, varOffset: offset };
 }
 
-const P_set_window_region_request = new Parser().endianness('little').uint32("window").int32("redraw");
+const P_set_window_region_request = frameParser().seek(12).uint32("window").int32("redraw");
 function decode_set_window_region_request(frame: Buffer): DecodedBody<T.SetWindowRegionRequest> {
-  const body = P_set_window_region_request.parse(frame.subarray(12, 24)) as T.SetWindowRegionRequest;
+  const body = P_set_window_region_request.parse(frame) as T.SetWindowRegionRequest;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -2616,15 +2616,15 @@ function decode_set_window_region_reply(frame: Buffer): DecodedBody<T.SetWindowR
   return { body, varOffset: 64 };
 }
 
-const P_get_update_region_request = new Parser().endianness('little').uint32("window").uint32("from_child").uint32("flags");
+const P_get_update_region_request = frameParser().seek(12).uint32("window").uint32("from_child").uint32("flags");
 function decode_get_update_region_request(frame: Buffer): DecodedBody<T.GetUpdateRegionRequest> {
-  const body = P_get_update_region_request.parse(frame.subarray(12, 24)) as T.GetUpdateRegionRequest;
+  const body = P_get_update_region_request.parse(frame) as T.GetUpdateRegionRequest;
   return { body, varOffset: 64 };
 }
 
-const P_get_update_region_reply = new Parser().endianness('little').uint32("child").uint32("flags").uint32("total_size");
+const P_get_update_region_reply = frameParser().seek(8).uint32("child").uint32("flags").uint32("total_size");
 function decode_get_update_region_reply(frame: Buffer): DecodedBody<T.GetUpdateRegionReply> {
-  const body = P_get_update_region_reply.parse(frame.subarray(8, 24)) as T.GetUpdateRegionReply;
+  const body = P_get_update_region_reply.parse(frame) as T.GetUpdateRegionReply;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -2636,9 +2636,9 @@ function decode_get_update_region_reply(frame: Buffer): DecodedBody<T.GetUpdateR
   return { body, varOffset: offset };
 }
 
-const P_update_window_zorder_request = new Parser().endianness('little').uint32("window").seek(16);
+const P_update_window_zorder_request = frameParser().seek(12).uint32("window").seek(16);
 function decode_update_window_zorder_request(frame: Buffer): DecodedBody<T.UpdateWindowZorderRequest> {
-  const body = P_update_window_zorder_request.parse(frame.subarray(12, 32)) as T.UpdateWindowZorderRequest;
+  const body = P_update_window_zorder_request.parse(frame) as T.UpdateWindowZorderRequest;
   body.rect = K_rectangle_t.decode(frame, 16);
   return { body, varOffset: 64 };
 }
@@ -2648,9 +2648,9 @@ function decode_update_window_zorder_reply(frame: Buffer): DecodedBody<T.UpdateW
   return { body, varOffset: 64 };
 }
 
-const P_redraw_window_request = new Parser().endianness('little').uint32("window").uint32("flags");
+const P_redraw_window_request = frameParser().seek(12).uint32("window").uint32("flags");
 function decode_redraw_window_request(frame: Buffer): DecodedBody<T.RedrawWindowRequest> {
-  const body = P_redraw_window_request.parse(frame.subarray(12, 24)) as T.RedrawWindowRequest;
+  const body = P_redraw_window_request.parse(frame) as T.RedrawWindowRequest;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -2667,9 +2667,9 @@ function decode_redraw_window_reply(frame: Buffer): DecodedBody<T.RedrawWindowRe
   return { body, varOffset: 64 };
 }
 
-const P_set_window_property_request = new Parser().endianness('little').uint32("window").uint64("data").uint32("atom");
+const P_set_window_property_request = frameParser().seek(12).uint32("window").uint64("data").uint32("atom");
 function decode_set_window_property_request(frame: Buffer): DecodedBody<T.SetWindowPropertyRequest> {
-  const body = P_set_window_property_request.parse(frame.subarray(12, 32)) as T.SetWindowPropertyRequest;
+  const body = P_set_window_property_request.parse(frame) as T.SetWindowPropertyRequest;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -2686,9 +2686,9 @@ function decode_set_window_property_reply(frame: Buffer): DecodedBody<T.SetWindo
   return { body, varOffset: 64 };
 }
 
-const P_remove_window_property_request = new Parser().endianness('little').uint32("window").uint32("atom");
+const P_remove_window_property_request = frameParser().seek(12).uint32("window").uint32("atom");
 function decode_remove_window_property_request(frame: Buffer): DecodedBody<T.RemoveWindowPropertyRequest> {
-  const body = P_remove_window_property_request.parse(frame.subarray(12, 24)) as T.RemoveWindowPropertyRequest;
+  const body = P_remove_window_property_request.parse(frame) as T.RemoveWindowPropertyRequest;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -2700,15 +2700,15 @@ function decode_remove_window_property_request(frame: Buffer): DecodedBody<T.Rem
   return { body, varOffset: offset };
 }
 
-const P_remove_window_property_reply = new Parser().endianness('little').uint64("data");
+const P_remove_window_property_reply = frameParser().seek(8).uint64("data");
 function decode_remove_window_property_reply(frame: Buffer): DecodedBody<T.RemoveWindowPropertyReply> {
-  const body = P_remove_window_property_reply.parse(frame.subarray(8, 16)) as T.RemoveWindowPropertyReply;
+  const body = P_remove_window_property_reply.parse(frame) as T.RemoveWindowPropertyReply;
   return { body, varOffset: 64 };
 }
 
-const P_get_window_property_request = new Parser().endianness('little').uint32("window").uint32("atom");
+const P_get_window_property_request = frameParser().seek(12).uint32("window").uint32("atom");
 function decode_get_window_property_request(frame: Buffer): DecodedBody<T.GetWindowPropertyRequest> {
-  const body = P_get_window_property_request.parse(frame.subarray(12, 24)) as T.GetWindowPropertyRequest;
+  const body = P_get_window_property_request.parse(frame) as T.GetWindowPropertyRequest;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -2720,21 +2720,21 @@ function decode_get_window_property_request(frame: Buffer): DecodedBody<T.GetWin
   return { body, varOffset: offset };
 }
 
-const P_get_window_property_reply = new Parser().endianness('little').uint64("data");
+const P_get_window_property_reply = frameParser().seek(8).uint64("data");
 function decode_get_window_property_reply(frame: Buffer): DecodedBody<T.GetWindowPropertyReply> {
-  const body = P_get_window_property_reply.parse(frame.subarray(8, 16)) as T.GetWindowPropertyReply;
+  const body = P_get_window_property_reply.parse(frame) as T.GetWindowPropertyReply;
   return { body, varOffset: 64 };
 }
 
-const P_get_window_properties_request = new Parser().endianness('little').uint32("window");
+const P_get_window_properties_request = frameParser().seek(12).uint32("window");
 function decode_get_window_properties_request(frame: Buffer): DecodedBody<T.GetWindowPropertiesRequest> {
-  const body = P_get_window_properties_request.parse(frame.subarray(12, 16)) as T.GetWindowPropertiesRequest;
+  const body = P_get_window_properties_request.parse(frame) as T.GetWindowPropertiesRequest;
   return { body, varOffset: 64 };
 }
 
-const P_get_window_properties_reply = new Parser().endianness('little').int32("total");
+const P_get_window_properties_reply = frameParser().seek(8).int32("total");
 function decode_get_window_properties_reply(frame: Buffer): DecodedBody<T.GetWindowPropertiesReply> {
-  const body = P_get_window_properties_reply.parse(frame.subarray(8, 16)) as T.GetWindowPropertiesReply;
+  const body = P_get_window_properties_reply.parse(frame) as T.GetWindowPropertiesReply;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -2746,9 +2746,9 @@ function decode_get_window_properties_reply(frame: Buffer): DecodedBody<T.GetWin
   return { body, varOffset: offset };
 }
 
-const P_create_winstation_request = new Parser().endianness('little').uint32("flags").uint32("access").uint32("attributes").uint32("rootdir");
+const P_create_winstation_request = frameParser().seek(12).uint32("flags").uint32("access").uint32("attributes").uint32("rootdir");
 function decode_create_winstation_request(frame: Buffer): DecodedBody<T.CreateWinstationRequest> {
-  const body = P_create_winstation_request.parse(frame.subarray(12, 32)) as T.CreateWinstationRequest;
+  const body = P_create_winstation_request.parse(frame) as T.CreateWinstationRequest;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -2760,15 +2760,15 @@ function decode_create_winstation_request(frame: Buffer): DecodedBody<T.CreateWi
   return { body, varOffset: offset };
 }
 
-const P_create_winstation_reply = new Parser().endianness('little').uint32("handle");
+const P_create_winstation_reply = frameParser().seek(8).uint32("handle");
 function decode_create_winstation_reply(frame: Buffer): DecodedBody<T.CreateWinstationReply> {
-  const body = P_create_winstation_reply.parse(frame.subarray(8, 16)) as T.CreateWinstationReply;
+  const body = P_create_winstation_reply.parse(frame) as T.CreateWinstationReply;
   return { body, varOffset: 64 };
 }
 
-const P_open_winstation_request = new Parser().endianness('little').uint32("access").uint32("attributes").uint32("rootdir");
+const P_open_winstation_request = frameParser().seek(12).uint32("access").uint32("attributes").uint32("rootdir");
 function decode_open_winstation_request(frame: Buffer): DecodedBody<T.OpenWinstationRequest> {
-  const body = P_open_winstation_request.parse(frame.subarray(12, 24)) as T.OpenWinstationRequest;
+  const body = P_open_winstation_request.parse(frame) as T.OpenWinstationRequest;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -2780,15 +2780,15 @@ function decode_open_winstation_request(frame: Buffer): DecodedBody<T.OpenWinsta
   return { body, varOffset: offset };
 }
 
-const P_open_winstation_reply = new Parser().endianness('little').uint32("handle");
+const P_open_winstation_reply = frameParser().seek(8).uint32("handle");
 function decode_open_winstation_reply(frame: Buffer): DecodedBody<T.OpenWinstationReply> {
-  const body = P_open_winstation_reply.parse(frame.subarray(8, 16)) as T.OpenWinstationReply;
+  const body = P_open_winstation_reply.parse(frame) as T.OpenWinstationReply;
   return { body, varOffset: 64 };
 }
 
-const P_close_winstation_request = new Parser().endianness('little').uint32("handle");
+const P_close_winstation_request = frameParser().seek(12).uint32("handle");
 function decode_close_winstation_request(frame: Buffer): DecodedBody<T.CloseWinstationRequest> {
-  const body = P_close_winstation_request.parse(frame.subarray(12, 16)) as T.CloseWinstationRequest;
+  const body = P_close_winstation_request.parse(frame) as T.CloseWinstationRequest;
   return { body, varOffset: 64 };
 }
 
@@ -2802,15 +2802,15 @@ function decode_get_process_winstation_request(frame: Buffer): DecodedBody<T.Get
   return { body, varOffset: 64 };
 }
 
-const P_get_process_winstation_reply = new Parser().endianness('little').uint32("handle");
+const P_get_process_winstation_reply = frameParser().seek(8).uint32("handle");
 function decode_get_process_winstation_reply(frame: Buffer): DecodedBody<T.GetProcessWinstationReply> {
-  const body = P_get_process_winstation_reply.parse(frame.subarray(8, 16)) as T.GetProcessWinstationReply;
+  const body = P_get_process_winstation_reply.parse(frame) as T.GetProcessWinstationReply;
   return { body, varOffset: 64 };
 }
 
-const P_set_process_winstation_request = new Parser().endianness('little').uint32("handle");
+const P_set_process_winstation_request = frameParser().seek(12).uint32("handle");
 function decode_set_process_winstation_request(frame: Buffer): DecodedBody<T.SetProcessWinstationRequest> {
-  const body = P_set_process_winstation_request.parse(frame.subarray(12, 16)) as T.SetProcessWinstationRequest;
+  const body = P_set_process_winstation_request.parse(frame) as T.SetProcessWinstationRequest;
   return { body, varOffset: 64 };
 }
 
@@ -2819,15 +2819,15 @@ function decode_set_process_winstation_reply(frame: Buffer): DecodedBody<T.SetPr
   return { body, varOffset: 64 };
 }
 
-const P_enum_winstation_request = new Parser().endianness('little').uint32("index");
+const P_enum_winstation_request = frameParser().seek(12).uint32("index");
 function decode_enum_winstation_request(frame: Buffer): DecodedBody<T.EnumWinstationRequest> {
-  const body = P_enum_winstation_request.parse(frame.subarray(12, 16)) as T.EnumWinstationRequest;
+  const body = P_enum_winstation_request.parse(frame) as T.EnumWinstationRequest;
   return { body, varOffset: 64 };
 }
 
-const P_enum_winstation_reply = new Parser().endianness('little').uint32("next");
+const P_enum_winstation_reply = frameParser().seek(8).uint32("next");
 function decode_enum_winstation_reply(frame: Buffer): DecodedBody<T.EnumWinstationReply> {
-  const body = P_enum_winstation_reply.parse(frame.subarray(8, 16)) as T.EnumWinstationReply;
+  const body = P_enum_winstation_reply.parse(frame) as T.EnumWinstationReply;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -2839,9 +2839,9 @@ function decode_enum_winstation_reply(frame: Buffer): DecodedBody<T.EnumWinstati
   return { body, varOffset: offset };
 }
 
-const P_create_desktop_request = new Parser().endianness('little').uint32("flags").uint32("access").uint32("attributes");
+const P_create_desktop_request = frameParser().seek(12).uint32("flags").uint32("access").uint32("attributes");
 function decode_create_desktop_request(frame: Buffer): DecodedBody<T.CreateDesktopRequest> {
-  const body = P_create_desktop_request.parse(frame.subarray(12, 24)) as T.CreateDesktopRequest;
+  const body = P_create_desktop_request.parse(frame) as T.CreateDesktopRequest;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -2853,15 +2853,15 @@ function decode_create_desktop_request(frame: Buffer): DecodedBody<T.CreateDeskt
   return { body, varOffset: offset };
 }
 
-const P_create_desktop_reply = new Parser().endianness('little').uint32("handle");
+const P_create_desktop_reply = frameParser().seek(8).uint32("handle");
 function decode_create_desktop_reply(frame: Buffer): DecodedBody<T.CreateDesktopReply> {
-  const body = P_create_desktop_reply.parse(frame.subarray(8, 16)) as T.CreateDesktopReply;
+  const body = P_create_desktop_reply.parse(frame) as T.CreateDesktopReply;
   return { body, varOffset: 64 };
 }
 
-const P_open_desktop_request = new Parser().endianness('little').uint32("winsta").uint32("flags").uint32("access").uint32("attributes");
+const P_open_desktop_request = frameParser().seek(12).uint32("winsta").uint32("flags").uint32("access").uint32("attributes");
 function decode_open_desktop_request(frame: Buffer): DecodedBody<T.OpenDesktopRequest> {
-  const body = P_open_desktop_request.parse(frame.subarray(12, 32)) as T.OpenDesktopRequest;
+  const body = P_open_desktop_request.parse(frame) as T.OpenDesktopRequest;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -2873,27 +2873,27 @@ function decode_open_desktop_request(frame: Buffer): DecodedBody<T.OpenDesktopRe
   return { body, varOffset: offset };
 }
 
-const P_open_desktop_reply = new Parser().endianness('little').uint32("handle");
+const P_open_desktop_reply = frameParser().seek(8).uint32("handle");
 function decode_open_desktop_reply(frame: Buffer): DecodedBody<T.OpenDesktopReply> {
-  const body = P_open_desktop_reply.parse(frame.subarray(8, 16)) as T.OpenDesktopReply;
+  const body = P_open_desktop_reply.parse(frame) as T.OpenDesktopReply;
   return { body, varOffset: 64 };
 }
 
-const P_open_input_desktop_request = new Parser().endianness('little').uint32("flags").uint32("access").uint32("attributes");
+const P_open_input_desktop_request = frameParser().seek(12).uint32("flags").uint32("access").uint32("attributes");
 function decode_open_input_desktop_request(frame: Buffer): DecodedBody<T.OpenInputDesktopRequest> {
-  const body = P_open_input_desktop_request.parse(frame.subarray(12, 24)) as T.OpenInputDesktopRequest;
+  const body = P_open_input_desktop_request.parse(frame) as T.OpenInputDesktopRequest;
   return { body, varOffset: 64 };
 }
 
-const P_open_input_desktop_reply = new Parser().endianness('little').uint32("handle");
+const P_open_input_desktop_reply = frameParser().seek(8).uint32("handle");
 function decode_open_input_desktop_reply(frame: Buffer): DecodedBody<T.OpenInputDesktopReply> {
-  const body = P_open_input_desktop_reply.parse(frame.subarray(8, 16)) as T.OpenInputDesktopReply;
+  const body = P_open_input_desktop_reply.parse(frame) as T.OpenInputDesktopReply;
   return { body, varOffset: 64 };
 }
 
-const P_close_desktop_request = new Parser().endianness('little').uint32("handle");
+const P_close_desktop_request = frameParser().seek(12).uint32("handle");
 function decode_close_desktop_request(frame: Buffer): DecodedBody<T.CloseDesktopRequest> {
-  const body = P_close_desktop_request.parse(frame.subarray(12, 16)) as T.CloseDesktopRequest;
+  const body = P_close_desktop_request.parse(frame) as T.CloseDesktopRequest;
   return { body, varOffset: 64 };
 }
 
@@ -2902,21 +2902,21 @@ function decode_close_desktop_reply(frame: Buffer): DecodedBody<T.CloseDesktopRe
   return { body, varOffset: 64 };
 }
 
-const P_get_thread_desktop_request = new Parser().endianness('little').uint32("tid");
+const P_get_thread_desktop_request = frameParser().seek(12).uint32("tid");
 function decode_get_thread_desktop_request(frame: Buffer): DecodedBody<T.GetThreadDesktopRequest> {
-  const body = P_get_thread_desktop_request.parse(frame.subarray(12, 16)) as T.GetThreadDesktopRequest;
+  const body = P_get_thread_desktop_request.parse(frame) as T.GetThreadDesktopRequest;
   return { body, varOffset: 64 };
 }
 
-const P_get_thread_desktop_reply = new Parser().endianness('little').uint32("handle");
+const P_get_thread_desktop_reply = frameParser().seek(8).uint32("handle");
 function decode_get_thread_desktop_reply(frame: Buffer): DecodedBody<T.GetThreadDesktopReply> {
-  const body = P_get_thread_desktop_reply.parse(frame.subarray(8, 16)) as T.GetThreadDesktopReply;
+  const body = P_get_thread_desktop_reply.parse(frame) as T.GetThreadDesktopReply;
   return { body, varOffset: 64 };
 }
 
-const P_set_thread_desktop_request = new Parser().endianness('little').uint32("handle");
+const P_set_thread_desktop_request = frameParser().seek(12).uint32("handle");
 function decode_set_thread_desktop_request(frame: Buffer): DecodedBody<T.SetThreadDesktopRequest> {
-  const body = P_set_thread_desktop_request.parse(frame.subarray(12, 16)) as T.SetThreadDesktopRequest;
+  const body = P_set_thread_desktop_request.parse(frame) as T.SetThreadDesktopRequest;
   return { body, varOffset: 64 };
 }
 
@@ -2925,15 +2925,15 @@ function decode_set_thread_desktop_reply(frame: Buffer): DecodedBody<T.SetThread
   return { body, varOffset: 64 };
 }
 
-const P_enum_desktop_request = new Parser().endianness('little').uint32("winstation").uint32("index");
+const P_enum_desktop_request = frameParser().seek(12).uint32("winstation").uint32("index");
 function decode_enum_desktop_request(frame: Buffer): DecodedBody<T.EnumDesktopRequest> {
-  const body = P_enum_desktop_request.parse(frame.subarray(12, 24)) as T.EnumDesktopRequest;
+  const body = P_enum_desktop_request.parse(frame) as T.EnumDesktopRequest;
   return { body, varOffset: 64 };
 }
 
-const P_enum_desktop_reply = new Parser().endianness('little').uint32("next");
+const P_enum_desktop_reply = frameParser().seek(8).uint32("next");
 function decode_enum_desktop_reply(frame: Buffer): DecodedBody<T.EnumDesktopReply> {
-  const body = P_enum_desktop_reply.parse(frame.subarray(8, 16)) as T.EnumDesktopReply;
+  const body = P_enum_desktop_reply.parse(frame) as T.EnumDesktopReply;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -2945,15 +2945,15 @@ function decode_enum_desktop_reply(frame: Buffer): DecodedBody<T.EnumDesktopRepl
   return { body, varOffset: offset };
 }
 
-const P_set_user_object_info_request = new Parser().endianness('little').uint32("handle").uint32("flags").uint32("obj_flags");
+const P_set_user_object_info_request = frameParser().seek(12).uint32("handle").uint32("flags").uint32("obj_flags");
 function decode_set_user_object_info_request(frame: Buffer): DecodedBody<T.SetUserObjectInfoRequest> {
-  const body = P_set_user_object_info_request.parse(frame.subarray(12, 24)) as T.SetUserObjectInfoRequest;
+  const body = P_set_user_object_info_request.parse(frame) as T.SetUserObjectInfoRequest;
   return { body, varOffset: 64 };
 }
 
-const P_set_user_object_info_reply = new Parser().endianness('little').int32("is_desktop").uint32("old_obj_flags");
+const P_set_user_object_info_reply = frameParser().seek(8).int32("is_desktop").uint32("old_obj_flags");
 function decode_set_user_object_info_reply(frame: Buffer): DecodedBody<T.SetUserObjectInfoReply> {
-  const body = P_set_user_object_info_reply.parse(frame.subarray(8, 16)) as T.SetUserObjectInfoReply;
+  const body = P_set_user_object_info_reply.parse(frame) as T.SetUserObjectInfoReply;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -2965,33 +2965,33 @@ function decode_set_user_object_info_reply(frame: Buffer): DecodedBody<T.SetUser
   return { body, varOffset: offset };
 }
 
-const P_register_hotkey_request = new Parser().endianness('little').uint32("window").int32("id").uint32("flags").uint32("vkey");
+const P_register_hotkey_request = frameParser().seek(12).uint32("window").int32("id").uint32("flags").uint32("vkey");
 function decode_register_hotkey_request(frame: Buffer): DecodedBody<T.RegisterHotkeyRequest> {
-  const body = P_register_hotkey_request.parse(frame.subarray(12, 32)) as T.RegisterHotkeyRequest;
+  const body = P_register_hotkey_request.parse(frame) as T.RegisterHotkeyRequest;
   return { body, varOffset: 64 };
 }
 
-const P_register_hotkey_reply = new Parser().endianness('little').int32("replaced").uint32("flags").uint32("vkey");
+const P_register_hotkey_reply = frameParser().seek(8).int32("replaced").uint32("flags").uint32("vkey");
 function decode_register_hotkey_reply(frame: Buffer): DecodedBody<T.RegisterHotkeyReply> {
-  const body = P_register_hotkey_reply.parse(frame.subarray(8, 24)) as T.RegisterHotkeyReply;
+  const body = P_register_hotkey_reply.parse(frame) as T.RegisterHotkeyReply;
   return { body, varOffset: 64 };
 }
 
-const P_unregister_hotkey_request = new Parser().endianness('little').uint32("window").int32("id");
+const P_unregister_hotkey_request = frameParser().seek(12).uint32("window").int32("id");
 function decode_unregister_hotkey_request(frame: Buffer): DecodedBody<T.UnregisterHotkeyRequest> {
-  const body = P_unregister_hotkey_request.parse(frame.subarray(12, 24)) as T.UnregisterHotkeyRequest;
+  const body = P_unregister_hotkey_request.parse(frame) as T.UnregisterHotkeyRequest;
   return { body, varOffset: 64 };
 }
 
-const P_unregister_hotkey_reply = new Parser().endianness('little').uint32("flags").uint32("vkey");
+const P_unregister_hotkey_reply = frameParser().seek(8).uint32("flags").uint32("vkey");
 function decode_unregister_hotkey_reply(frame: Buffer): DecodedBody<T.UnregisterHotkeyReply> {
-  const body = P_unregister_hotkey_reply.parse(frame.subarray(8, 16)) as T.UnregisterHotkeyReply;
+  const body = P_unregister_hotkey_reply.parse(frame) as T.UnregisterHotkeyReply;
   return { body, varOffset: 64 };
 }
 
-const P_attach_thread_input_request = new Parser().endianness('little').uint32("tid_from").uint32("tid_to").int32("attach");
+const P_attach_thread_input_request = frameParser().seek(12).uint32("tid_from").uint32("tid_to").int32("attach");
 function decode_attach_thread_input_request(frame: Buffer): DecodedBody<T.AttachThreadInputRequest> {
-  const body = P_attach_thread_input_request.parse(frame.subarray(12, 24)) as T.AttachThreadInputRequest;
+  const body = P_attach_thread_input_request.parse(frame) as T.AttachThreadInputRequest;
   return { body, varOffset: 64 };
 }
 
@@ -3000,15 +3000,15 @@ function decode_attach_thread_input_reply(frame: Buffer): DecodedBody<T.AttachTh
   return { body, varOffset: 64 };
 }
 
-const P_get_thread_input_request = new Parser().endianness('little').uint32("tid");
+const P_get_thread_input_request = frameParser().seek(12).uint32("tid");
 function decode_get_thread_input_request(frame: Buffer): DecodedBody<T.GetThreadInputRequest> {
-  const body = P_get_thread_input_request.parse(frame.subarray(12, 16)) as T.GetThreadInputRequest;
+  const body = P_get_thread_input_request.parse(frame) as T.GetThreadInputRequest;
   return { body, varOffset: 64 };
 }
 
-const P_get_thread_input_reply = new Parser().endianness('little').uint32("focus").uint32("capture").uint32("active").uint32("foreground").uint32("menu_owner").uint32("move_size").uint32("caret").uint32("cursor").int32("show_count").seek(16);
+const P_get_thread_input_reply = frameParser().seek(8).uint32("focus").uint32("capture").uint32("active").uint32("foreground").uint32("menu_owner").uint32("move_size").uint32("caret").uint32("cursor").int32("show_count").seek(16);
 function decode_get_thread_input_reply(frame: Buffer): DecodedBody<T.GetThreadInputReply> {
-  const body = P_get_thread_input_reply.parse(frame.subarray(8, 64)) as T.GetThreadInputReply;
+  const body = P_get_thread_input_reply.parse(frame) as T.GetThreadInputReply;
   body.rect = K_rectangle_t.decode(frame, 44);
   return { body, varOffset: 64 };
 }
@@ -3018,21 +3018,21 @@ function decode_get_last_input_time_request(frame: Buffer): DecodedBody<T.GetLas
   return { body, varOffset: 64 };
 }
 
-const P_get_last_input_time_reply = new Parser().endianness('little').uint32("time");
+const P_get_last_input_time_reply = frameParser().seek(8).uint32("time");
 function decode_get_last_input_time_reply(frame: Buffer): DecodedBody<T.GetLastInputTimeReply> {
-  const body = P_get_last_input_time_reply.parse(frame.subarray(8, 16)) as T.GetLastInputTimeReply;
+  const body = P_get_last_input_time_reply.parse(frame) as T.GetLastInputTimeReply;
   return { body, varOffset: 64 };
 }
 
-const P_get_key_state_request = new Parser().endianness('little').int32("async").int32("key");
+const P_get_key_state_request = frameParser().seek(12).int32("async").int32("key");
 function decode_get_key_state_request(frame: Buffer): DecodedBody<T.GetKeyStateRequest> {
-  const body = P_get_key_state_request.parse(frame.subarray(12, 24)) as T.GetKeyStateRequest;
+  const body = P_get_key_state_request.parse(frame) as T.GetKeyStateRequest;
   return { body, varOffset: 64 };
 }
 
-const P_get_key_state_reply = new Parser().endianness('little').uint8("state");
+const P_get_key_state_reply = frameParser().seek(8).uint8("state");
 function decode_get_key_state_reply(frame: Buffer): DecodedBody<T.GetKeyStateReply> {
-  const body = P_get_key_state_reply.parse(frame.subarray(8, 16)) as T.GetKeyStateReply;
+  const body = P_get_key_state_reply.parse(frame) as T.GetKeyStateReply;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -3044,9 +3044,9 @@ function decode_get_key_state_reply(frame: Buffer): DecodedBody<T.GetKeyStateRep
   return { body, varOffset: offset };
 }
 
-const P_set_key_state_request = new Parser().endianness('little').int32("async");
+const P_set_key_state_request = frameParser().seek(12).int32("async");
 function decode_set_key_state_request(frame: Buffer): DecodedBody<T.SetKeyStateRequest> {
-  const body = P_set_key_state_request.parse(frame.subarray(12, 16)) as T.SetKeyStateRequest;
+  const body = P_set_key_state_request.parse(frame) as T.SetKeyStateRequest;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -3063,83 +3063,83 @@ function decode_set_key_state_reply(frame: Buffer): DecodedBody<T.SetKeyStateRep
   return { body, varOffset: 64 };
 }
 
-const P_set_foreground_window_request = new Parser().endianness('little').uint32("handle");
+const P_set_foreground_window_request = frameParser().seek(12).uint32("handle");
 function decode_set_foreground_window_request(frame: Buffer): DecodedBody<T.SetForegroundWindowRequest> {
-  const body = P_set_foreground_window_request.parse(frame.subarray(12, 16)) as T.SetForegroundWindowRequest;
+  const body = P_set_foreground_window_request.parse(frame) as T.SetForegroundWindowRequest;
   return { body, varOffset: 64 };
 }
 
-const P_set_foreground_window_reply = new Parser().endianness('little').uint32("previous").int32("send_msg_old").int32("send_msg_new");
+const P_set_foreground_window_reply = frameParser().seek(8).uint32("previous").int32("send_msg_old").int32("send_msg_new");
 function decode_set_foreground_window_reply(frame: Buffer): DecodedBody<T.SetForegroundWindowReply> {
-  const body = P_set_foreground_window_reply.parse(frame.subarray(8, 24)) as T.SetForegroundWindowReply;
+  const body = P_set_foreground_window_reply.parse(frame) as T.SetForegroundWindowReply;
   return { body, varOffset: 64 };
 }
 
-const P_set_focus_window_request = new Parser().endianness('little').uint32("handle");
+const P_set_focus_window_request = frameParser().seek(12).uint32("handle");
 function decode_set_focus_window_request(frame: Buffer): DecodedBody<T.SetFocusWindowRequest> {
-  const body = P_set_focus_window_request.parse(frame.subarray(12, 16)) as T.SetFocusWindowRequest;
+  const body = P_set_focus_window_request.parse(frame) as T.SetFocusWindowRequest;
   return { body, varOffset: 64 };
 }
 
-const P_set_focus_window_reply = new Parser().endianness('little').uint32("previous");
+const P_set_focus_window_reply = frameParser().seek(8).uint32("previous");
 function decode_set_focus_window_reply(frame: Buffer): DecodedBody<T.SetFocusWindowReply> {
-  const body = P_set_focus_window_reply.parse(frame.subarray(8, 16)) as T.SetFocusWindowReply;
+  const body = P_set_focus_window_reply.parse(frame) as T.SetFocusWindowReply;
   return { body, varOffset: 64 };
 }
 
-const P_set_active_window_request = new Parser().endianness('little').uint32("handle");
+const P_set_active_window_request = frameParser().seek(12).uint32("handle");
 function decode_set_active_window_request(frame: Buffer): DecodedBody<T.SetActiveWindowRequest> {
-  const body = P_set_active_window_request.parse(frame.subarray(12, 16)) as T.SetActiveWindowRequest;
+  const body = P_set_active_window_request.parse(frame) as T.SetActiveWindowRequest;
   return { body, varOffset: 64 };
 }
 
-const P_set_active_window_reply = new Parser().endianness('little').uint32("previous");
+const P_set_active_window_reply = frameParser().seek(8).uint32("previous");
 function decode_set_active_window_reply(frame: Buffer): DecodedBody<T.SetActiveWindowReply> {
-  const body = P_set_active_window_reply.parse(frame.subarray(8, 16)) as T.SetActiveWindowReply;
+  const body = P_set_active_window_reply.parse(frame) as T.SetActiveWindowReply;
   return { body, varOffset: 64 };
 }
 
-const P_set_capture_window_request = new Parser().endianness('little').uint32("handle").uint32("flags");
+const P_set_capture_window_request = frameParser().seek(12).uint32("handle").uint32("flags");
 function decode_set_capture_window_request(frame: Buffer): DecodedBody<T.SetCaptureWindowRequest> {
-  const body = P_set_capture_window_request.parse(frame.subarray(12, 24)) as T.SetCaptureWindowRequest;
+  const body = P_set_capture_window_request.parse(frame) as T.SetCaptureWindowRequest;
   return { body, varOffset: 64 };
 }
 
-const P_set_capture_window_reply = new Parser().endianness('little').uint32("previous").uint32("full_handle");
+const P_set_capture_window_reply = frameParser().seek(8).uint32("previous").uint32("full_handle");
 function decode_set_capture_window_reply(frame: Buffer): DecodedBody<T.SetCaptureWindowReply> {
-  const body = P_set_capture_window_reply.parse(frame.subarray(8, 16)) as T.SetCaptureWindowReply;
+  const body = P_set_capture_window_reply.parse(frame) as T.SetCaptureWindowReply;
   return { body, varOffset: 64 };
 }
 
-const P_set_caret_window_request = new Parser().endianness('little').uint32("handle").int32("width").int32("height");
+const P_set_caret_window_request = frameParser().seek(12).uint32("handle").int32("width").int32("height");
 function decode_set_caret_window_request(frame: Buffer): DecodedBody<T.SetCaretWindowRequest> {
-  const body = P_set_caret_window_request.parse(frame.subarray(12, 24)) as T.SetCaretWindowRequest;
+  const body = P_set_caret_window_request.parse(frame) as T.SetCaretWindowRequest;
   return { body, varOffset: 64 };
 }
 
-const P_set_caret_window_reply = new Parser().endianness('little').uint32("previous").seek(16).int32("old_hide").int32("old_state");
+const P_set_caret_window_reply = frameParser().seek(8).uint32("previous").seek(16).int32("old_hide").int32("old_state");
 function decode_set_caret_window_reply(frame: Buffer): DecodedBody<T.SetCaretWindowReply> {
-  const body = P_set_caret_window_reply.parse(frame.subarray(8, 40)) as T.SetCaretWindowReply;
+  const body = P_set_caret_window_reply.parse(frame) as T.SetCaretWindowReply;
   body.old_rect = K_rectangle_t.decode(frame, 12);
   return { body, varOffset: 64 };
 }
 
-const P_set_caret_info_request = new Parser().endianness('little').uint32("flags").uint32("handle").int32("x").int32("y").int32("hide").int32("state");
+const P_set_caret_info_request = frameParser().seek(12).uint32("flags").uint32("handle").int32("x").int32("y").int32("hide").int32("state");
 function decode_set_caret_info_request(frame: Buffer): DecodedBody<T.SetCaretInfoRequest> {
-  const body = P_set_caret_info_request.parse(frame.subarray(12, 40)) as T.SetCaretInfoRequest;
+  const body = P_set_caret_info_request.parse(frame) as T.SetCaretInfoRequest;
   return { body, varOffset: 64 };
 }
 
-const P_set_caret_info_reply = new Parser().endianness('little').uint32("full_handle").seek(16).int32("old_hide").int32("old_state");
+const P_set_caret_info_reply = frameParser().seek(8).uint32("full_handle").seek(16).int32("old_hide").int32("old_state");
 function decode_set_caret_info_reply(frame: Buffer): DecodedBody<T.SetCaretInfoReply> {
-  const body = P_set_caret_info_reply.parse(frame.subarray(8, 40)) as T.SetCaretInfoReply;
+  const body = P_set_caret_info_reply.parse(frame) as T.SetCaretInfoReply;
   body.old_rect = K_rectangle_t.decode(frame, 12);
   return { body, varOffset: 64 };
 }
 
-const P_set_hook_request = new Parser().endianness('little').int32("id").uint32("pid").uint32("tid").int32("event_min").int32("event_max").uint64("proc").int32("flags").int32("unicode");
+const P_set_hook_request = frameParser().seek(12).int32("id").uint32("pid").uint32("tid").int32("event_min").int32("event_max").uint64("proc").int32("flags").int32("unicode");
 function decode_set_hook_request(frame: Buffer): DecodedBody<T.SetHookRequest> {
-  const body = P_set_hook_request.parse(frame.subarray(12, 48)) as T.SetHookRequest;
+  const body = P_set_hook_request.parse(frame) as T.SetHookRequest;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -3151,33 +3151,33 @@ function decode_set_hook_request(frame: Buffer): DecodedBody<T.SetHookRequest> {
   return { body, varOffset: offset };
 }
 
-const P_set_hook_reply = new Parser().endianness('little').uint32("handle").uint32("active_hooks");
+const P_set_hook_reply = frameParser().seek(8).uint32("handle").uint32("active_hooks");
 function decode_set_hook_reply(frame: Buffer): DecodedBody<T.SetHookReply> {
-  const body = P_set_hook_reply.parse(frame.subarray(8, 16)) as T.SetHookReply;
+  const body = P_set_hook_reply.parse(frame) as T.SetHookReply;
   return { body, varOffset: 64 };
 }
 
-const P_remove_hook_request = new Parser().endianness('little').uint32("handle").uint64("proc").int32("id");
+const P_remove_hook_request = frameParser().seek(12).uint32("handle").uint64("proc").int32("id");
 function decode_remove_hook_request(frame: Buffer): DecodedBody<T.RemoveHookRequest> {
-  const body = P_remove_hook_request.parse(frame.subarray(12, 32)) as T.RemoveHookRequest;
+  const body = P_remove_hook_request.parse(frame) as T.RemoveHookRequest;
   return { body, varOffset: 64 };
 }
 
-const P_remove_hook_reply = new Parser().endianness('little').uint32("active_hooks");
+const P_remove_hook_reply = frameParser().seek(8).uint32("active_hooks");
 function decode_remove_hook_reply(frame: Buffer): DecodedBody<T.RemoveHookReply> {
-  const body = P_remove_hook_reply.parse(frame.subarray(8, 16)) as T.RemoveHookReply;
+  const body = P_remove_hook_reply.parse(frame) as T.RemoveHookReply;
   return { body, varOffset: 64 };
 }
 
-const P_start_hook_chain_request = new Parser().endianness('little').int32("id").int32("event").uint32("window").int32("object_id").int32("child_id");
+const P_start_hook_chain_request = frameParser().seek(12).int32("id").int32("event").uint32("window").int32("object_id").int32("child_id");
 function decode_start_hook_chain_request(frame: Buffer): DecodedBody<T.StartHookChainRequest> {
-  const body = P_start_hook_chain_request.parse(frame.subarray(12, 32)) as T.StartHookChainRequest;
+  const body = P_start_hook_chain_request.parse(frame) as T.StartHookChainRequest;
   return { body, varOffset: 64 };
 }
 
-const P_start_hook_chain_reply = new Parser().endianness('little').uint32("handle").uint32("pid").uint32("tid").int32("unicode").uint64("proc").uint32("active_hooks");
+const P_start_hook_chain_reply = frameParser().seek(8).uint32("handle").uint32("pid").uint32("tid").int32("unicode").uint64("proc").uint32("active_hooks");
 function decode_start_hook_chain_reply(frame: Buffer): DecodedBody<T.StartHookChainReply> {
-  const body = P_start_hook_chain_reply.parse(frame.subarray(8, 40)) as T.StartHookChainReply;
+  const body = P_start_hook_chain_reply.parse(frame) as T.StartHookChainReply;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -3189,9 +3189,9 @@ function decode_start_hook_chain_reply(frame: Buffer): DecodedBody<T.StartHookCh
   return { body, varOffset: offset };
 }
 
-const P_finish_hook_chain_request = new Parser().endianness('little').int32("id");
+const P_finish_hook_chain_request = frameParser().seek(12).int32("id");
 function decode_finish_hook_chain_request(frame: Buffer): DecodedBody<T.FinishHookChainRequest> {
-  const body = P_finish_hook_chain_request.parse(frame.subarray(12, 16)) as T.FinishHookChainRequest;
+  const body = P_finish_hook_chain_request.parse(frame) as T.FinishHookChainRequest;
   return { body, varOffset: 64 };
 }
 
@@ -3200,15 +3200,15 @@ function decode_finish_hook_chain_reply(frame: Buffer): DecodedBody<T.FinishHook
   return { body, varOffset: 64 };
 }
 
-const P_get_hook_info_request = new Parser().endianness('little').uint32("handle").int32("get_next").int32("event").uint32("window").int32("object_id").int32("child_id");
+const P_get_hook_info_request = frameParser().seek(12).uint32("handle").int32("get_next").int32("event").uint32("window").int32("object_id").int32("child_id");
 function decode_get_hook_info_request(frame: Buffer): DecodedBody<T.GetHookInfoRequest> {
-  const body = P_get_hook_info_request.parse(frame.subarray(12, 40)) as T.GetHookInfoRequest;
+  const body = P_get_hook_info_request.parse(frame) as T.GetHookInfoRequest;
   return { body, varOffset: 64 };
 }
 
-const P_get_hook_info_reply = new Parser().endianness('little').uint32("handle").int32("id").uint32("pid").uint32("tid").uint64("proc").int32("unicode");
+const P_get_hook_info_reply = frameParser().seek(8).uint32("handle").int32("id").uint32("pid").uint32("tid").uint64("proc").int32("unicode");
 function decode_get_hook_info_reply(frame: Buffer): DecodedBody<T.GetHookInfoReply> {
-  const body = P_get_hook_info_reply.parse(frame.subarray(8, 40)) as T.GetHookInfoReply;
+  const body = P_get_hook_info_reply.parse(frame) as T.GetHookInfoReply;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -3220,9 +3220,9 @@ function decode_get_hook_info_reply(frame: Buffer): DecodedBody<T.GetHookInfoRep
   return { body, varOffset: offset };
 }
 
-const P_create_class_request = new Parser().endianness('little').int32("local").uint32("atom").uint32("style").uint64("instance").int32("extra").int32("win_extra").uint64("client_ptr").uint32("name_offset");
+const P_create_class_request = frameParser().seek(12).int32("local").uint32("atom").uint32("style").uint64("instance").int32("extra").int32("win_extra").uint64("client_ptr").uint32("name_offset");
 function decode_create_class_request(frame: Buffer): DecodedBody<T.CreateClassRequest> {
-  const body = P_create_class_request.parse(frame.subarray(12, 56)) as T.CreateClassRequest;
+  const body = P_create_class_request.parse(frame) as T.CreateClassRequest;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -3234,15 +3234,15 @@ function decode_create_class_request(frame: Buffer): DecodedBody<T.CreateClassRe
   return { body, varOffset: offset };
 }
 
-const P_create_class_reply = new Parser().endianness('little').uint32("atom");
+const P_create_class_reply = frameParser().seek(8).uint32("atom");
 function decode_create_class_reply(frame: Buffer): DecodedBody<T.CreateClassReply> {
-  const body = P_create_class_reply.parse(frame.subarray(8, 16)) as T.CreateClassReply;
+  const body = P_create_class_reply.parse(frame) as T.CreateClassReply;
   return { body, varOffset: 64 };
 }
 
-const P_destroy_class_request = new Parser().endianness('little').uint32("atom").uint64("instance");
+const P_destroy_class_request = frameParser().seek(12).uint32("atom").uint64("instance");
 function decode_destroy_class_request(frame: Buffer): DecodedBody<T.DestroyClassRequest> {
-  const body = P_destroy_class_request.parse(frame.subarray(12, 24)) as T.DestroyClassRequest;
+  const body = P_destroy_class_request.parse(frame) as T.DestroyClassRequest;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -3254,33 +3254,33 @@ function decode_destroy_class_request(frame: Buffer): DecodedBody<T.DestroyClass
   return { body, varOffset: offset };
 }
 
-const P_destroy_class_reply = new Parser().endianness('little').uint64("client_ptr");
+const P_destroy_class_reply = frameParser().seek(8).uint64("client_ptr");
 function decode_destroy_class_reply(frame: Buffer): DecodedBody<T.DestroyClassReply> {
-  const body = P_destroy_class_reply.parse(frame.subarray(8, 16)) as T.DestroyClassReply;
+  const body = P_destroy_class_reply.parse(frame) as T.DestroyClassReply;
   return { body, varOffset: 64 };
 }
 
-const P_set_class_info_request = new Parser().endianness('little').uint32("window").uint32("flags").uint32("atom").uint32("style").int32("win_extra").uint64("instance").int32("extra_offset").uint32("extra_size").uint64("extra_value");
+const P_set_class_info_request = frameParser().seek(12).uint32("window").uint32("flags").uint32("atom").uint32("style").int32("win_extra").uint64("instance").int32("extra_offset").uint32("extra_size").uint64("extra_value");
 function decode_set_class_info_request(frame: Buffer): DecodedBody<T.SetClassInfoRequest> {
-  const body = P_set_class_info_request.parse(frame.subarray(12, 56)) as T.SetClassInfoRequest;
+  const body = P_set_class_info_request.parse(frame) as T.SetClassInfoRequest;
   return { body, varOffset: 64 };
 }
 
-const P_set_class_info_reply = new Parser().endianness('little').uint32("old_atom").uint32("base_atom").uint64("old_instance").uint64("old_extra_value").uint32("old_style").int32("old_extra").int32("old_win_extra");
+const P_set_class_info_reply = frameParser().seek(8).uint32("old_atom").uint32("base_atom").uint64("old_instance").uint64("old_extra_value").uint32("old_style").int32("old_extra").int32("old_win_extra");
 function decode_set_class_info_reply(frame: Buffer): DecodedBody<T.SetClassInfoReply> {
-  const body = P_set_class_info_reply.parse(frame.subarray(8, 48)) as T.SetClassInfoReply;
+  const body = P_set_class_info_reply.parse(frame) as T.SetClassInfoReply;
   return { body, varOffset: 64 };
 }
 
-const P_open_clipboard_request = new Parser().endianness('little').uint32("window");
+const P_open_clipboard_request = frameParser().seek(12).uint32("window");
 function decode_open_clipboard_request(frame: Buffer): DecodedBody<T.OpenClipboardRequest> {
-  const body = P_open_clipboard_request.parse(frame.subarray(12, 16)) as T.OpenClipboardRequest;
+  const body = P_open_clipboard_request.parse(frame) as T.OpenClipboardRequest;
   return { body, varOffset: 64 };
 }
 
-const P_open_clipboard_reply = new Parser().endianness('little').uint32("owner");
+const P_open_clipboard_reply = frameParser().seek(8).uint32("owner");
 function decode_open_clipboard_reply(frame: Buffer): DecodedBody<T.OpenClipboardReply> {
-  const body = P_open_clipboard_reply.parse(frame.subarray(8, 16)) as T.OpenClipboardReply;
+  const body = P_open_clipboard_reply.parse(frame) as T.OpenClipboardReply;
   return { body, varOffset: 64 };
 }
 
@@ -3289,9 +3289,9 @@ function decode_close_clipboard_request(frame: Buffer): DecodedBody<T.CloseClipb
   return { body, varOffset: 64 };
 }
 
-const P_close_clipboard_reply = new Parser().endianness('little').uint32("viewer").uint32("owner");
+const P_close_clipboard_reply = frameParser().seek(8).uint32("viewer").uint32("owner");
 function decode_close_clipboard_reply(frame: Buffer): DecodedBody<T.CloseClipboardReply> {
-  const body = P_close_clipboard_reply.parse(frame.subarray(8, 16)) as T.CloseClipboardReply;
+  const body = P_close_clipboard_reply.parse(frame) as T.CloseClipboardReply;
   return { body, varOffset: 64 };
 }
 
@@ -3305,9 +3305,9 @@ function decode_empty_clipboard_reply(frame: Buffer): DecodedBody<T.EmptyClipboa
   return { body, varOffset: 64 };
 }
 
-const P_set_clipboard_data_request = new Parser().endianness('little').uint32("format").uint32("lcid");
+const P_set_clipboard_data_request = frameParser().seek(12).uint32("format").uint32("lcid");
 function decode_set_clipboard_data_request(frame: Buffer): DecodedBody<T.SetClipboardDataRequest> {
-  const body = P_set_clipboard_data_request.parse(frame.subarray(12, 24)) as T.SetClipboardDataRequest;
+  const body = P_set_clipboard_data_request.parse(frame) as T.SetClipboardDataRequest;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -3319,21 +3319,21 @@ function decode_set_clipboard_data_request(frame: Buffer): DecodedBody<T.SetClip
   return { body, varOffset: offset };
 }
 
-const P_set_clipboard_data_reply = new Parser().endianness('little').uint32("seqno");
+const P_set_clipboard_data_reply = frameParser().seek(8).uint32("seqno");
 function decode_set_clipboard_data_reply(frame: Buffer): DecodedBody<T.SetClipboardDataReply> {
-  const body = P_set_clipboard_data_reply.parse(frame.subarray(8, 16)) as T.SetClipboardDataReply;
+  const body = P_set_clipboard_data_reply.parse(frame) as T.SetClipboardDataReply;
   return { body, varOffset: 64 };
 }
 
-const P_get_clipboard_data_request = new Parser().endianness('little').uint32("format").int32("render").int32("cached").uint32("seqno");
+const P_get_clipboard_data_request = frameParser().seek(12).uint32("format").int32("render").int32("cached").uint32("seqno");
 function decode_get_clipboard_data_request(frame: Buffer): DecodedBody<T.GetClipboardDataRequest> {
-  const body = P_get_clipboard_data_request.parse(frame.subarray(12, 32)) as T.GetClipboardDataRequest;
+  const body = P_get_clipboard_data_request.parse(frame) as T.GetClipboardDataRequest;
   return { body, varOffset: 64 };
 }
 
-const P_get_clipboard_data_reply = new Parser().endianness('little').uint32("from").uint32("owner").uint32("seqno").uint32("total");
+const P_get_clipboard_data_reply = frameParser().seek(8).uint32("from").uint32("owner").uint32("seqno").uint32("total");
 function decode_get_clipboard_data_reply(frame: Buffer): DecodedBody<T.GetClipboardDataReply> {
-  const body = P_get_clipboard_data_reply.parse(frame.subarray(8, 24)) as T.GetClipboardDataReply;
+  const body = P_get_clipboard_data_reply.parse(frame) as T.GetClipboardDataReply;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -3345,15 +3345,15 @@ function decode_get_clipboard_data_reply(frame: Buffer): DecodedBody<T.GetClipbo
   return { body, varOffset: offset };
 }
 
-const P_get_clipboard_formats_request = new Parser().endianness('little').uint32("format");
+const P_get_clipboard_formats_request = frameParser().seek(12).uint32("format");
 function decode_get_clipboard_formats_request(frame: Buffer): DecodedBody<T.GetClipboardFormatsRequest> {
-  const body = P_get_clipboard_formats_request.parse(frame.subarray(12, 16)) as T.GetClipboardFormatsRequest;
+  const body = P_get_clipboard_formats_request.parse(frame) as T.GetClipboardFormatsRequest;
   return { body, varOffset: 64 };
 }
 
-const P_get_clipboard_formats_reply = new Parser().endianness('little').uint32("count");
+const P_get_clipboard_formats_reply = frameParser().seek(8).uint32("count");
 function decode_get_clipboard_formats_reply(frame: Buffer): DecodedBody<T.GetClipboardFormatsReply> {
-  const body = P_get_clipboard_formats_reply.parse(frame.subarray(8, 16)) as T.GetClipboardFormatsReply;
+  const body = P_get_clipboard_formats_reply.parse(frame) as T.GetClipboardFormatsReply;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -3365,27 +3365,27 @@ function decode_get_clipboard_formats_reply(frame: Buffer): DecodedBody<T.GetCli
   return { body, varOffset: offset };
 }
 
-const P_enum_clipboard_formats_request = new Parser().endianness('little').uint32("previous");
+const P_enum_clipboard_formats_request = frameParser().seek(12).uint32("previous");
 function decode_enum_clipboard_formats_request(frame: Buffer): DecodedBody<T.EnumClipboardFormatsRequest> {
-  const body = P_enum_clipboard_formats_request.parse(frame.subarray(12, 16)) as T.EnumClipboardFormatsRequest;
+  const body = P_enum_clipboard_formats_request.parse(frame) as T.EnumClipboardFormatsRequest;
   return { body, varOffset: 64 };
 }
 
-const P_enum_clipboard_formats_reply = new Parser().endianness('little').uint32("format");
+const P_enum_clipboard_formats_reply = frameParser().seek(8).uint32("format");
 function decode_enum_clipboard_formats_reply(frame: Buffer): DecodedBody<T.EnumClipboardFormatsReply> {
-  const body = P_enum_clipboard_formats_reply.parse(frame.subarray(8, 16)) as T.EnumClipboardFormatsReply;
+  const body = P_enum_clipboard_formats_reply.parse(frame) as T.EnumClipboardFormatsReply;
   return { body, varOffset: 64 };
 }
 
-const P_release_clipboard_request = new Parser().endianness('little').uint32("owner");
+const P_release_clipboard_request = frameParser().seek(12).uint32("owner");
 function decode_release_clipboard_request(frame: Buffer): DecodedBody<T.ReleaseClipboardRequest> {
-  const body = P_release_clipboard_request.parse(frame.subarray(12, 16)) as T.ReleaseClipboardRequest;
+  const body = P_release_clipboard_request.parse(frame) as T.ReleaseClipboardRequest;
   return { body, varOffset: 64 };
 }
 
-const P_release_clipboard_reply = new Parser().endianness('little').uint32("viewer").uint32("owner");
+const P_release_clipboard_reply = frameParser().seek(8).uint32("viewer").uint32("owner");
 function decode_release_clipboard_reply(frame: Buffer): DecodedBody<T.ReleaseClipboardReply> {
-  const body = P_release_clipboard_reply.parse(frame.subarray(8, 16)) as T.ReleaseClipboardReply;
+  const body = P_release_clipboard_reply.parse(frame) as T.ReleaseClipboardReply;
   return { body, varOffset: 64 };
 }
 
@@ -3394,27 +3394,27 @@ function decode_get_clipboard_info_request(frame: Buffer): DecodedBody<T.GetClip
   return { body, varOffset: 64 };
 }
 
-const P_get_clipboard_info_reply = new Parser().endianness('little').uint32("window").uint32("owner").uint32("viewer").uint32("seqno");
+const P_get_clipboard_info_reply = frameParser().seek(8).uint32("window").uint32("owner").uint32("viewer").uint32("seqno");
 function decode_get_clipboard_info_reply(frame: Buffer): DecodedBody<T.GetClipboardInfoReply> {
-  const body = P_get_clipboard_info_reply.parse(frame.subarray(8, 24)) as T.GetClipboardInfoReply;
+  const body = P_get_clipboard_info_reply.parse(frame) as T.GetClipboardInfoReply;
   return { body, varOffset: 64 };
 }
 
-const P_set_clipboard_viewer_request = new Parser().endianness('little').uint32("viewer").uint32("previous");
+const P_set_clipboard_viewer_request = frameParser().seek(12).uint32("viewer").uint32("previous");
 function decode_set_clipboard_viewer_request(frame: Buffer): DecodedBody<T.SetClipboardViewerRequest> {
-  const body = P_set_clipboard_viewer_request.parse(frame.subarray(12, 24)) as T.SetClipboardViewerRequest;
+  const body = P_set_clipboard_viewer_request.parse(frame) as T.SetClipboardViewerRequest;
   return { body, varOffset: 64 };
 }
 
-const P_set_clipboard_viewer_reply = new Parser().endianness('little').uint32("old_viewer").uint32("owner");
+const P_set_clipboard_viewer_reply = frameParser().seek(8).uint32("old_viewer").uint32("owner");
 function decode_set_clipboard_viewer_reply(frame: Buffer): DecodedBody<T.SetClipboardViewerReply> {
-  const body = P_set_clipboard_viewer_reply.parse(frame.subarray(8, 16)) as T.SetClipboardViewerReply;
+  const body = P_set_clipboard_viewer_reply.parse(frame) as T.SetClipboardViewerReply;
   return { body, varOffset: 64 };
 }
 
-const P_add_clipboard_listener_request = new Parser().endianness('little').uint32("window");
+const P_add_clipboard_listener_request = frameParser().seek(12).uint32("window");
 function decode_add_clipboard_listener_request(frame: Buffer): DecodedBody<T.AddClipboardListenerRequest> {
-  const body = P_add_clipboard_listener_request.parse(frame.subarray(12, 16)) as T.AddClipboardListenerRequest;
+  const body = P_add_clipboard_listener_request.parse(frame) as T.AddClipboardListenerRequest;
   return { body, varOffset: 64 };
 }
 
@@ -3423,9 +3423,9 @@ function decode_add_clipboard_listener_reply(frame: Buffer): DecodedBody<T.AddCl
   return { body, varOffset: 64 };
 }
 
-const P_remove_clipboard_listener_request = new Parser().endianness('little').uint32("window");
+const P_remove_clipboard_listener_request = frameParser().seek(12).uint32("window");
 function decode_remove_clipboard_listener_request(frame: Buffer): DecodedBody<T.RemoveClipboardListenerRequest> {
-  const body = P_remove_clipboard_listener_request.parse(frame.subarray(12, 16)) as T.RemoveClipboardListenerRequest;
+  const body = P_remove_clipboard_listener_request.parse(frame) as T.RemoveClipboardListenerRequest;
   return { body, varOffset: 64 };
 }
 
@@ -3434,33 +3434,33 @@ function decode_remove_clipboard_listener_reply(frame: Buffer): DecodedBody<T.Re
   return { body, varOffset: 64 };
 }
 
-const P_open_token_request = new Parser().endianness('little').uint32("handle").uint32("access").uint32("attributes").uint32("flags");
+const P_open_token_request = frameParser().seek(12).uint32("handle").uint32("access").uint32("attributes").uint32("flags");
 function decode_open_token_request(frame: Buffer): DecodedBody<T.OpenTokenRequest> {
-  const body = P_open_token_request.parse(frame.subarray(12, 32)) as T.OpenTokenRequest;
+  const body = P_open_token_request.parse(frame) as T.OpenTokenRequest;
   return { body, varOffset: 64 };
 }
 
-const P_open_token_reply = new Parser().endianness('little').uint32("token");
+const P_open_token_reply = frameParser().seek(8).uint32("token");
 function decode_open_token_reply(frame: Buffer): DecodedBody<T.OpenTokenReply> {
-  const body = P_open_token_reply.parse(frame.subarray(8, 16)) as T.OpenTokenReply;
+  const body = P_open_token_reply.parse(frame) as T.OpenTokenReply;
   return { body, varOffset: 64 };
 }
 
-const P_set_global_windows_request = new Parser().endianness('little').uint32("flags").uint32("shell_window").uint32("shell_listview").uint32("progman_window").uint32("taskman_window");
+const P_set_global_windows_request = frameParser().seek(12).uint32("flags").uint32("shell_window").uint32("shell_listview").uint32("progman_window").uint32("taskman_window");
 function decode_set_global_windows_request(frame: Buffer): DecodedBody<T.SetGlobalWindowsRequest> {
-  const body = P_set_global_windows_request.parse(frame.subarray(12, 32)) as T.SetGlobalWindowsRequest;
+  const body = P_set_global_windows_request.parse(frame) as T.SetGlobalWindowsRequest;
   return { body, varOffset: 64 };
 }
 
-const P_set_global_windows_reply = new Parser().endianness('little').uint32("old_shell_window").uint32("old_shell_listview").uint32("old_progman_window").uint32("old_taskman_window");
+const P_set_global_windows_reply = frameParser().seek(8).uint32("old_shell_window").uint32("old_shell_listview").uint32("old_progman_window").uint32("old_taskman_window");
 function decode_set_global_windows_reply(frame: Buffer): DecodedBody<T.SetGlobalWindowsReply> {
-  const body = P_set_global_windows_reply.parse(frame.subarray(8, 24)) as T.SetGlobalWindowsReply;
+  const body = P_set_global_windows_reply.parse(frame) as T.SetGlobalWindowsReply;
   return { body, varOffset: 64 };
 }
 
-const P_adjust_token_privileges_request = new Parser().endianness('little').uint32("handle").int32("disable_all").int32("get_modified_state");
+const P_adjust_token_privileges_request = frameParser().seek(12).uint32("handle").int32("disable_all").int32("get_modified_state");
 function decode_adjust_token_privileges_request(frame: Buffer): DecodedBody<T.AdjustTokenPrivilegesRequest> {
-  const body = P_adjust_token_privileges_request.parse(frame.subarray(12, 24)) as T.AdjustTokenPrivilegesRequest;
+  const body = P_adjust_token_privileges_request.parse(frame) as T.AdjustTokenPrivilegesRequest;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -3472,9 +3472,9 @@ function decode_adjust_token_privileges_request(frame: Buffer): DecodedBody<T.Ad
   return { body, varOffset: offset };
 }
 
-const P_adjust_token_privileges_reply = new Parser().endianness('little').uint32("len");
+const P_adjust_token_privileges_reply = frameParser().seek(8).uint32("len");
 function decode_adjust_token_privileges_reply(frame: Buffer): DecodedBody<T.AdjustTokenPrivilegesReply> {
-  const body = P_adjust_token_privileges_reply.parse(frame.subarray(8, 16)) as T.AdjustTokenPrivilegesReply;
+  const body = P_adjust_token_privileges_reply.parse(frame) as T.AdjustTokenPrivilegesReply;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -3486,15 +3486,15 @@ function decode_adjust_token_privileges_reply(frame: Buffer): DecodedBody<T.Adju
   return { body, varOffset: offset };
 }
 
-const P_get_token_privileges_request = new Parser().endianness('little').uint32("handle");
+const P_get_token_privileges_request = frameParser().seek(12).uint32("handle");
 function decode_get_token_privileges_request(frame: Buffer): DecodedBody<T.GetTokenPrivilegesRequest> {
-  const body = P_get_token_privileges_request.parse(frame.subarray(12, 16)) as T.GetTokenPrivilegesRequest;
+  const body = P_get_token_privileges_request.parse(frame) as T.GetTokenPrivilegesRequest;
   return { body, varOffset: 64 };
 }
 
-const P_get_token_privileges_reply = new Parser().endianness('little').uint32("len");
+const P_get_token_privileges_reply = frameParser().seek(8).uint32("len");
 function decode_get_token_privileges_reply(frame: Buffer): DecodedBody<T.GetTokenPrivilegesReply> {
-  const body = P_get_token_privileges_reply.parse(frame.subarray(8, 16)) as T.GetTokenPrivilegesReply;
+  const body = P_get_token_privileges_reply.parse(frame) as T.GetTokenPrivilegesReply;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -3506,9 +3506,9 @@ function decode_get_token_privileges_reply(frame: Buffer): DecodedBody<T.GetToke
   return { body, varOffset: offset };
 }
 
-const P_check_token_privileges_request = new Parser().endianness('little').uint32("handle").int32("all_required");
+const P_check_token_privileges_request = frameParser().seek(12).uint32("handle").int32("all_required");
 function decode_check_token_privileges_request(frame: Buffer): DecodedBody<T.CheckTokenPrivilegesRequest> {
-  const body = P_check_token_privileges_request.parse(frame.subarray(12, 24)) as T.CheckTokenPrivilegesRequest;
+  const body = P_check_token_privileges_request.parse(frame) as T.CheckTokenPrivilegesRequest;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -3520,9 +3520,9 @@ function decode_check_token_privileges_request(frame: Buffer): DecodedBody<T.Che
   return { body, varOffset: offset };
 }
 
-const P_check_token_privileges_reply = new Parser().endianness('little').int32("has_privileges");
+const P_check_token_privileges_reply = frameParser().seek(8).int32("has_privileges");
 function decode_check_token_privileges_reply(frame: Buffer): DecodedBody<T.CheckTokenPrivilegesReply> {
-  const body = P_check_token_privileges_reply.parse(frame.subarray(8, 16)) as T.CheckTokenPrivilegesReply;
+  const body = P_check_token_privileges_reply.parse(frame) as T.CheckTokenPrivilegesReply;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -3534,9 +3534,9 @@ function decode_check_token_privileges_reply(frame: Buffer): DecodedBody<T.Check
   return { body, varOffset: offset };
 }
 
-const P_duplicate_token_request = new Parser().endianness('little').uint32("handle").uint32("access").int32("primary").int32("impersonation_level");
+const P_duplicate_token_request = frameParser().seek(12).uint32("handle").uint32("access").int32("primary").int32("impersonation_level");
 function decode_duplicate_token_request(frame: Buffer): DecodedBody<T.DuplicateTokenRequest> {
-  const body = P_duplicate_token_request.parse(frame.subarray(12, 32)) as T.DuplicateTokenRequest;
+  const body = P_duplicate_token_request.parse(frame) as T.DuplicateTokenRequest;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -3548,15 +3548,15 @@ function decode_duplicate_token_request(frame: Buffer): DecodedBody<T.DuplicateT
   return { body, varOffset: offset };
 }
 
-const P_duplicate_token_reply = new Parser().endianness('little').uint32("new_handle");
+const P_duplicate_token_reply = frameParser().seek(8).uint32("new_handle");
 function decode_duplicate_token_reply(frame: Buffer): DecodedBody<T.DuplicateTokenReply> {
-  const body = P_duplicate_token_reply.parse(frame.subarray(8, 16)) as T.DuplicateTokenReply;
+  const body = P_duplicate_token_reply.parse(frame) as T.DuplicateTokenReply;
   return { body, varOffset: 64 };
 }
 
-const P_filter_token_request = new Parser().endianness('little').uint32("handle").uint32("flags").uint32("privileges_size");
+const P_filter_token_request = frameParser().seek(12).uint32("handle").uint32("flags").uint32("privileges_size");
 function decode_filter_token_request(frame: Buffer): DecodedBody<T.FilterTokenRequest> {
-  const body = P_filter_token_request.parse(frame.subarray(12, 24)) as T.FilterTokenRequest;
+  const body = P_filter_token_request.parse(frame) as T.FilterTokenRequest;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -3574,15 +3574,15 @@ function decode_filter_token_request(frame: Buffer): DecodedBody<T.FilterTokenRe
   return { body, varOffset: offset };
 }
 
-const P_filter_token_reply = new Parser().endianness('little').uint32("new_handle");
+const P_filter_token_reply = frameParser().seek(8).uint32("new_handle");
 function decode_filter_token_reply(frame: Buffer): DecodedBody<T.FilterTokenReply> {
-  const body = P_filter_token_reply.parse(frame.subarray(8, 16)) as T.FilterTokenReply;
+  const body = P_filter_token_reply.parse(frame) as T.FilterTokenReply;
   return { body, varOffset: 64 };
 }
 
-const P_access_check_request = new Parser().endianness('little').uint32("handle").uint32("desired_access").seek(16);
+const P_access_check_request = frameParser().seek(12).uint32("handle").uint32("desired_access").seek(16);
 function decode_access_check_request(frame: Buffer): DecodedBody<T.AccessCheckRequest> {
-  const body = P_access_check_request.parse(frame.subarray(12, 40)) as T.AccessCheckRequest;
+  const body = P_access_check_request.parse(frame) as T.AccessCheckRequest;
   body.mapping = K_generic_map_t.decode(frame, 20);
   let offset = 64;
   let rest = frame.length - 64;
@@ -3595,9 +3595,9 @@ function decode_access_check_request(frame: Buffer): DecodedBody<T.AccessCheckRe
   return { body, varOffset: offset };
 }
 
-const P_access_check_reply = new Parser().endianness('little').uint32("access_granted").uint32("access_status").uint32("privileges_len");
+const P_access_check_reply = frameParser().seek(8).uint32("access_granted").uint32("access_status").uint32("privileges_len");
 function decode_access_check_reply(frame: Buffer): DecodedBody<T.AccessCheckReply> {
-  const body = P_access_check_reply.parse(frame.subarray(8, 24)) as T.AccessCheckReply;
+  const body = P_access_check_reply.parse(frame) as T.AccessCheckReply;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -3609,15 +3609,15 @@ function decode_access_check_reply(frame: Buffer): DecodedBody<T.AccessCheckRepl
   return { body, varOffset: offset };
 }
 
-const P_get_token_sid_request = new Parser().endianness('little').uint32("handle").uint32("which_sid");
+const P_get_token_sid_request = frameParser().seek(12).uint32("handle").uint32("which_sid");
 function decode_get_token_sid_request(frame: Buffer): DecodedBody<T.GetTokenSidRequest> {
-  const body = P_get_token_sid_request.parse(frame.subarray(12, 24)) as T.GetTokenSidRequest;
+  const body = P_get_token_sid_request.parse(frame) as T.GetTokenSidRequest;
   return { body, varOffset: 64 };
 }
 
-const P_get_token_sid_reply = new Parser().endianness('little').uint32("sid_len");
+const P_get_token_sid_reply = frameParser().seek(8).uint32("sid_len");
 function decode_get_token_sid_reply(frame: Buffer): DecodedBody<T.GetTokenSidReply> {
-  const body = P_get_token_sid_reply.parse(frame.subarray(8, 16)) as T.GetTokenSidReply;
+  const body = P_get_token_sid_reply.parse(frame) as T.GetTokenSidReply;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -3629,15 +3629,15 @@ function decode_get_token_sid_reply(frame: Buffer): DecodedBody<T.GetTokenSidRep
   return { body, varOffset: offset };
 }
 
-const P_get_token_groups_request = new Parser().endianness('little').uint32("handle").uint32("attr_mask");
+const P_get_token_groups_request = frameParser().seek(12).uint32("handle").uint32("attr_mask");
 function decode_get_token_groups_request(frame: Buffer): DecodedBody<T.GetTokenGroupsRequest> {
-  const body = P_get_token_groups_request.parse(frame.subarray(12, 24)) as T.GetTokenGroupsRequest;
+  const body = P_get_token_groups_request.parse(frame) as T.GetTokenGroupsRequest;
   return { body, varOffset: 64 };
 }
 
-const P_get_token_groups_reply = new Parser().endianness('little').uint32("attr_len").uint32("sid_len");
+const P_get_token_groups_reply = frameParser().seek(8).uint32("attr_len").uint32("sid_len");
 function decode_get_token_groups_reply(frame: Buffer): DecodedBody<T.GetTokenGroupsReply> {
-  const body = P_get_token_groups_reply.parse(frame.subarray(8, 16)) as T.GetTokenGroupsReply;
+  const body = P_get_token_groups_reply.parse(frame) as T.GetTokenGroupsReply;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -3655,15 +3655,15 @@ function decode_get_token_groups_reply(frame: Buffer): DecodedBody<T.GetTokenGro
   return { body, varOffset: offset };
 }
 
-const P_get_token_default_dacl_request = new Parser().endianness('little').uint32("handle");
+const P_get_token_default_dacl_request = frameParser().seek(12).uint32("handle");
 function decode_get_token_default_dacl_request(frame: Buffer): DecodedBody<T.GetTokenDefaultDaclRequest> {
-  const body = P_get_token_default_dacl_request.parse(frame.subarray(12, 16)) as T.GetTokenDefaultDaclRequest;
+  const body = P_get_token_default_dacl_request.parse(frame) as T.GetTokenDefaultDaclRequest;
   return { body, varOffset: 64 };
 }
 
-const P_get_token_default_dacl_reply = new Parser().endianness('little').uint32("acl_len");
+const P_get_token_default_dacl_reply = frameParser().seek(8).uint32("acl_len");
 function decode_get_token_default_dacl_reply(frame: Buffer): DecodedBody<T.GetTokenDefaultDaclReply> {
-  const body = P_get_token_default_dacl_reply.parse(frame.subarray(8, 16)) as T.GetTokenDefaultDaclReply;
+  const body = P_get_token_default_dacl_reply.parse(frame) as T.GetTokenDefaultDaclReply;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -3675,9 +3675,9 @@ function decode_get_token_default_dacl_reply(frame: Buffer): DecodedBody<T.GetTo
   return { body, varOffset: offset };
 }
 
-const P_set_token_default_dacl_request = new Parser().endianness('little').uint32("handle");
+const P_set_token_default_dacl_request = frameParser().seek(12).uint32("handle");
 function decode_set_token_default_dacl_request(frame: Buffer): DecodedBody<T.SetTokenDefaultDaclRequest> {
-  const body = P_set_token_default_dacl_request.parse(frame.subarray(12, 16)) as T.SetTokenDefaultDaclRequest;
+  const body = P_set_token_default_dacl_request.parse(frame) as T.SetTokenDefaultDaclRequest;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -3694,9 +3694,9 @@ function decode_set_token_default_dacl_reply(frame: Buffer): DecodedBody<T.SetTo
   return { body, varOffset: 64 };
 }
 
-const P_set_security_object_request = new Parser().endianness('little').uint32("handle").uint32("security_info");
+const P_set_security_object_request = frameParser().seek(12).uint32("handle").uint32("security_info");
 function decode_set_security_object_request(frame: Buffer): DecodedBody<T.SetSecurityObjectRequest> {
-  const body = P_set_security_object_request.parse(frame.subarray(12, 24)) as T.SetSecurityObjectRequest;
+  const body = P_set_security_object_request.parse(frame) as T.SetSecurityObjectRequest;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -3713,15 +3713,15 @@ function decode_set_security_object_reply(frame: Buffer): DecodedBody<T.SetSecur
   return { body, varOffset: 64 };
 }
 
-const P_get_security_object_request = new Parser().endianness('little').uint32("handle").uint32("security_info");
+const P_get_security_object_request = frameParser().seek(12).uint32("handle").uint32("security_info");
 function decode_get_security_object_request(frame: Buffer): DecodedBody<T.GetSecurityObjectRequest> {
-  const body = P_get_security_object_request.parse(frame.subarray(12, 24)) as T.GetSecurityObjectRequest;
+  const body = P_get_security_object_request.parse(frame) as T.GetSecurityObjectRequest;
   return { body, varOffset: 64 };
 }
 
-const P_get_security_object_reply = new Parser().endianness('little').uint32("sd_len");
+const P_get_security_object_reply = frameParser().seek(8).uint32("sd_len");
 function decode_get_security_object_reply(frame: Buffer): DecodedBody<T.GetSecurityObjectReply> {
-  const body = P_get_security_object_reply.parse(frame.subarray(8, 16)) as T.GetSecurityObjectReply;
+  const body = P_get_security_object_reply.parse(frame) as T.GetSecurityObjectReply;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -3738,9 +3738,9 @@ function decode_get_system_handles_request(frame: Buffer): DecodedBody<T.GetSyst
   return { body, varOffset: 64 };
 }
 
-const P_get_system_handles_reply = new Parser().endianness('little').uint32("count");
+const P_get_system_handles_reply = frameParser().seek(8).uint32("count");
 function decode_get_system_handles_reply(frame: Buffer): DecodedBody<T.GetSystemHandlesReply> {
-  const body = P_get_system_handles_reply.parse(frame.subarray(8, 16)) as T.GetSystemHandlesReply;
+  const body = P_get_system_handles_reply.parse(frame) as T.GetSystemHandlesReply;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -3752,9 +3752,9 @@ function decode_get_system_handles_reply(frame: Buffer): DecodedBody<T.GetSystem
   return { body, varOffset: offset };
 }
 
-const P_create_mailslot_request = new Parser().endianness('little').uint32("access").seek(8).uint32("max_msgsize");
+const P_create_mailslot_request = frameParser().seek(12).uint32("access").seek(8).uint32("max_msgsize");
 function decode_create_mailslot_request(frame: Buffer): DecodedBody<T.CreateMailslotRequest> {
-  const body = P_create_mailslot_request.parse(frame.subarray(12, 32)) as T.CreateMailslotRequest;
+  const body = P_create_mailslot_request.parse(frame) as T.CreateMailslotRequest;
   body.read_timeout = K_timeout_t.decode(frame, 16);
   let offset = 64;
   let rest = frame.length - 64;
@@ -3767,29 +3767,29 @@ function decode_create_mailslot_request(frame: Buffer): DecodedBody<T.CreateMail
   return { body, varOffset: offset };
 }
 
-const P_create_mailslot_reply = new Parser().endianness('little').uint32("handle");
+const P_create_mailslot_reply = frameParser().seek(8).uint32("handle");
 function decode_create_mailslot_reply(frame: Buffer): DecodedBody<T.CreateMailslotReply> {
-  const body = P_create_mailslot_reply.parse(frame.subarray(8, 16)) as T.CreateMailslotReply;
+  const body = P_create_mailslot_reply.parse(frame) as T.CreateMailslotReply;
   return { body, varOffset: 64 };
 }
 
-const P_set_mailslot_info_request = new Parser().endianness('little').uint32("handle").seek(8).uint32("flags");
+const P_set_mailslot_info_request = frameParser().seek(12).uint32("handle").seek(8).uint32("flags");
 function decode_set_mailslot_info_request(frame: Buffer): DecodedBody<T.SetMailslotInfoRequest> {
-  const body = P_set_mailslot_info_request.parse(frame.subarray(12, 32)) as T.SetMailslotInfoRequest;
+  const body = P_set_mailslot_info_request.parse(frame) as T.SetMailslotInfoRequest;
   body.read_timeout = K_timeout_t.decode(frame, 16);
   return { body, varOffset: 64 };
 }
 
-const P_set_mailslot_info_reply = new Parser().endianness('little').seek(8).uint32("max_msgsize");
+const P_set_mailslot_info_reply = frameParser().seek(8).seek(8).uint32("max_msgsize");
 function decode_set_mailslot_info_reply(frame: Buffer): DecodedBody<T.SetMailslotInfoReply> {
-  const body = P_set_mailslot_info_reply.parse(frame.subarray(8, 24)) as T.SetMailslotInfoReply;
+  const body = P_set_mailslot_info_reply.parse(frame) as T.SetMailslotInfoReply;
   body.read_timeout = K_timeout_t.decode(frame, 8);
   return { body, varOffset: 64 };
 }
 
-const P_create_directory_request = new Parser().endianness('little').uint32("access");
+const P_create_directory_request = frameParser().seek(12).uint32("access");
 function decode_create_directory_request(frame: Buffer): DecodedBody<T.CreateDirectoryRequest> {
-  const body = P_create_directory_request.parse(frame.subarray(12, 16)) as T.CreateDirectoryRequest;
+  const body = P_create_directory_request.parse(frame) as T.CreateDirectoryRequest;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -3801,15 +3801,15 @@ function decode_create_directory_request(frame: Buffer): DecodedBody<T.CreateDir
   return { body, varOffset: offset };
 }
 
-const P_create_directory_reply = new Parser().endianness('little').uint32("handle");
+const P_create_directory_reply = frameParser().seek(8).uint32("handle");
 function decode_create_directory_reply(frame: Buffer): DecodedBody<T.CreateDirectoryReply> {
-  const body = P_create_directory_reply.parse(frame.subarray(8, 16)) as T.CreateDirectoryReply;
+  const body = P_create_directory_reply.parse(frame) as T.CreateDirectoryReply;
   return { body, varOffset: 64 };
 }
 
-const P_open_directory_request = new Parser().endianness('little').uint32("access").uint32("attributes").uint32("rootdir");
+const P_open_directory_request = frameParser().seek(12).uint32("access").uint32("attributes").uint32("rootdir");
 function decode_open_directory_request(frame: Buffer): DecodedBody<T.OpenDirectoryRequest> {
-  const body = P_open_directory_request.parse(frame.subarray(12, 24)) as T.OpenDirectoryRequest;
+  const body = P_open_directory_request.parse(frame) as T.OpenDirectoryRequest;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -3821,21 +3821,21 @@ function decode_open_directory_request(frame: Buffer): DecodedBody<T.OpenDirecto
   return { body, varOffset: offset };
 }
 
-const P_open_directory_reply = new Parser().endianness('little').uint32("handle");
+const P_open_directory_reply = frameParser().seek(8).uint32("handle");
 function decode_open_directory_reply(frame: Buffer): DecodedBody<T.OpenDirectoryReply> {
-  const body = P_open_directory_reply.parse(frame.subarray(8, 16)) as T.OpenDirectoryReply;
+  const body = P_open_directory_reply.parse(frame) as T.OpenDirectoryReply;
   return { body, varOffset: 64 };
 }
 
-const P_get_directory_entry_request = new Parser().endianness('little').uint32("handle").uint32("index");
+const P_get_directory_entry_request = frameParser().seek(12).uint32("handle").uint32("index");
 function decode_get_directory_entry_request(frame: Buffer): DecodedBody<T.GetDirectoryEntryRequest> {
-  const body = P_get_directory_entry_request.parse(frame.subarray(12, 24)) as T.GetDirectoryEntryRequest;
+  const body = P_get_directory_entry_request.parse(frame) as T.GetDirectoryEntryRequest;
   return { body, varOffset: 64 };
 }
 
-const P_get_directory_entry_reply = new Parser().endianness('little').uint32("total_len").uint32("name_len");
+const P_get_directory_entry_reply = frameParser().seek(8).uint32("total_len").uint32("name_len");
 function decode_get_directory_entry_reply(frame: Buffer): DecodedBody<T.GetDirectoryEntryReply> {
-  const body = P_get_directory_entry_reply.parse(frame.subarray(8, 16)) as T.GetDirectoryEntryReply;
+  const body = P_get_directory_entry_reply.parse(frame) as T.GetDirectoryEntryReply;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -3853,9 +3853,9 @@ function decode_get_directory_entry_reply(frame: Buffer): DecodedBody<T.GetDirec
   return { body, varOffset: offset };
 }
 
-const P_create_symlink_request = new Parser().endianness('little').uint32("access");
+const P_create_symlink_request = frameParser().seek(12).uint32("access");
 function decode_create_symlink_request(frame: Buffer): DecodedBody<T.CreateSymlinkRequest> {
-  const body = P_create_symlink_request.parse(frame.subarray(12, 16)) as T.CreateSymlinkRequest;
+  const body = P_create_symlink_request.parse(frame) as T.CreateSymlinkRequest;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -3873,15 +3873,15 @@ function decode_create_symlink_request(frame: Buffer): DecodedBody<T.CreateSymli
   return { body, varOffset: offset };
 }
 
-const P_create_symlink_reply = new Parser().endianness('little').uint32("handle");
+const P_create_symlink_reply = frameParser().seek(8).uint32("handle");
 function decode_create_symlink_reply(frame: Buffer): DecodedBody<T.CreateSymlinkReply> {
-  const body = P_create_symlink_reply.parse(frame.subarray(8, 16)) as T.CreateSymlinkReply;
+  const body = P_create_symlink_reply.parse(frame) as T.CreateSymlinkReply;
   return { body, varOffset: 64 };
 }
 
-const P_open_symlink_request = new Parser().endianness('little').uint32("access").uint32("attributes").uint32("rootdir");
+const P_open_symlink_request = frameParser().seek(12).uint32("access").uint32("attributes").uint32("rootdir");
 function decode_open_symlink_request(frame: Buffer): DecodedBody<T.OpenSymlinkRequest> {
-  const body = P_open_symlink_request.parse(frame.subarray(12, 24)) as T.OpenSymlinkRequest;
+  const body = P_open_symlink_request.parse(frame) as T.OpenSymlinkRequest;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -3893,21 +3893,21 @@ function decode_open_symlink_request(frame: Buffer): DecodedBody<T.OpenSymlinkRe
   return { body, varOffset: offset };
 }
 
-const P_open_symlink_reply = new Parser().endianness('little').uint32("handle");
+const P_open_symlink_reply = frameParser().seek(8).uint32("handle");
 function decode_open_symlink_reply(frame: Buffer): DecodedBody<T.OpenSymlinkReply> {
-  const body = P_open_symlink_reply.parse(frame.subarray(8, 16)) as T.OpenSymlinkReply;
+  const body = P_open_symlink_reply.parse(frame) as T.OpenSymlinkReply;
   return { body, varOffset: 64 };
 }
 
-const P_query_symlink_request = new Parser().endianness('little').uint32("handle");
+const P_query_symlink_request = frameParser().seek(12).uint32("handle");
 function decode_query_symlink_request(frame: Buffer): DecodedBody<T.QuerySymlinkRequest> {
-  const body = P_query_symlink_request.parse(frame.subarray(12, 16)) as T.QuerySymlinkRequest;
+  const body = P_query_symlink_request.parse(frame) as T.QuerySymlinkRequest;
   return { body, varOffset: 64 };
 }
 
-const P_query_symlink_reply = new Parser().endianness('little').uint32("total");
+const P_query_symlink_reply = frameParser().seek(8).uint32("total");
 function decode_query_symlink_reply(frame: Buffer): DecodedBody<T.QuerySymlinkReply> {
-  const body = P_query_symlink_reply.parse(frame.subarray(8, 16)) as T.QuerySymlinkReply;
+  const body = P_query_symlink_reply.parse(frame) as T.QuerySymlinkReply;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -3919,27 +3919,27 @@ function decode_query_symlink_reply(frame: Buffer): DecodedBody<T.QuerySymlinkRe
   return { body, varOffset: offset };
 }
 
-const P_get_object_info_request = new Parser().endianness('little').uint32("handle");
+const P_get_object_info_request = frameParser().seek(12).uint32("handle");
 function decode_get_object_info_request(frame: Buffer): DecodedBody<T.GetObjectInfoRequest> {
-  const body = P_get_object_info_request.parse(frame.subarray(12, 16)) as T.GetObjectInfoRequest;
+  const body = P_get_object_info_request.parse(frame) as T.GetObjectInfoRequest;
   return { body, varOffset: 64 };
 }
 
-const P_get_object_info_reply = new Parser().endianness('little').uint32("access").uint32("ref_count").uint32("handle_count");
+const P_get_object_info_reply = frameParser().seek(8).uint32("access").uint32("ref_count").uint32("handle_count");
 function decode_get_object_info_reply(frame: Buffer): DecodedBody<T.GetObjectInfoReply> {
-  const body = P_get_object_info_reply.parse(frame.subarray(8, 24)) as T.GetObjectInfoReply;
+  const body = P_get_object_info_reply.parse(frame) as T.GetObjectInfoReply;
   return { body, varOffset: 64 };
 }
 
-const P_get_object_name_request = new Parser().endianness('little').uint32("handle");
+const P_get_object_name_request = frameParser().seek(12).uint32("handle");
 function decode_get_object_name_request(frame: Buffer): DecodedBody<T.GetObjectNameRequest> {
-  const body = P_get_object_name_request.parse(frame.subarray(12, 16)) as T.GetObjectNameRequest;
+  const body = P_get_object_name_request.parse(frame) as T.GetObjectNameRequest;
   return { body, varOffset: 64 };
 }
 
-const P_get_object_name_reply = new Parser().endianness('little').uint32("total");
+const P_get_object_name_reply = frameParser().seek(8).uint32("total");
 function decode_get_object_name_reply(frame: Buffer): DecodedBody<T.GetObjectNameReply> {
-  const body = P_get_object_name_reply.parse(frame.subarray(8, 16)) as T.GetObjectNameReply;
+  const body = P_get_object_name_reply.parse(frame) as T.GetObjectNameReply;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -3951,9 +3951,9 @@ function decode_get_object_name_reply(frame: Buffer): DecodedBody<T.GetObjectNam
   return { body, varOffset: offset };
 }
 
-const P_get_object_type_request = new Parser().endianness('little').uint32("handle");
+const P_get_object_type_request = frameParser().seek(12).uint32("handle");
 function decode_get_object_type_request(frame: Buffer): DecodedBody<T.GetObjectTypeRequest> {
-  const body = P_get_object_type_request.parse(frame.subarray(12, 16)) as T.GetObjectTypeRequest;
+  const body = P_get_object_type_request.parse(frame) as T.GetObjectTypeRequest;
   return { body, varOffset: 64 };
 }
 
@@ -3975,9 +3975,9 @@ function decode_get_object_types_request(frame: Buffer): DecodedBody<T.GetObject
   return { body, varOffset: 64 };
 }
 
-const P_get_object_types_reply = new Parser().endianness('little').int32("count");
+const P_get_object_types_reply = frameParser().seek(8).int32("count");
 function decode_get_object_types_reply(frame: Buffer): DecodedBody<T.GetObjectTypesReply> {
-  const body = P_get_object_types_reply.parse(frame.subarray(8, 16)) as T.GetObjectTypesReply;
+  const body = P_get_object_types_reply.parse(frame) as T.GetObjectTypesReply;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -4000,21 +4000,21 @@ function decode_allocate_locally_unique_id_reply(frame: Buffer): DecodedBody<T.A
   return { body, varOffset: 64 };
 }
 
-const P_create_device_manager_request = new Parser().endianness('little').uint32("access").uint32("attributes");
+const P_create_device_manager_request = frameParser().seek(12).uint32("access").uint32("attributes");
 function decode_create_device_manager_request(frame: Buffer): DecodedBody<T.CreateDeviceManagerRequest> {
-  const body = P_create_device_manager_request.parse(frame.subarray(12, 24)) as T.CreateDeviceManagerRequest;
+  const body = P_create_device_manager_request.parse(frame) as T.CreateDeviceManagerRequest;
   return { body, varOffset: 64 };
 }
 
-const P_create_device_manager_reply = new Parser().endianness('little').uint32("handle");
+const P_create_device_manager_reply = frameParser().seek(8).uint32("handle");
 function decode_create_device_manager_reply(frame: Buffer): DecodedBody<T.CreateDeviceManagerReply> {
-  const body = P_create_device_manager_reply.parse(frame.subarray(8, 16)) as T.CreateDeviceManagerReply;
+  const body = P_create_device_manager_reply.parse(frame) as T.CreateDeviceManagerReply;
   return { body, varOffset: 64 };
 }
 
-const P_create_device_request = new Parser().endianness('little').uint32("rootdir").uint64("user_ptr").uint32("manager");
+const P_create_device_request = frameParser().seek(12).uint32("rootdir").uint64("user_ptr").uint32("manager");
 function decode_create_device_request(frame: Buffer): DecodedBody<T.CreateDeviceRequest> {
-  const body = P_create_device_request.parse(frame.subarray(12, 32)) as T.CreateDeviceRequest;
+  const body = P_create_device_request.parse(frame) as T.CreateDeviceRequest;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -4031,9 +4031,9 @@ function decode_create_device_reply(frame: Buffer): DecodedBody<T.CreateDeviceRe
   return { body, varOffset: 64 };
 }
 
-const P_delete_device_request = new Parser().endianness('little').uint32("manager").uint64("device");
+const P_delete_device_request = frameParser().seek(12).uint32("manager").uint64("device");
 function decode_delete_device_request(frame: Buffer): DecodedBody<T.DeleteDeviceRequest> {
-  const body = P_delete_device_request.parse(frame.subarray(12, 24)) as T.DeleteDeviceRequest;
+  const body = P_delete_device_request.parse(frame) as T.DeleteDeviceRequest;
   return { body, varOffset: 64 };
 }
 
@@ -4042,9 +4042,9 @@ function decode_delete_device_reply(frame: Buffer): DecodedBody<T.DeleteDeviceRe
   return { body, varOffset: 64 };
 }
 
-const P_get_next_device_request_request = new Parser().endianness('little').uint32("manager").uint32("prev").uint32("status").uint64("user_ptr").int32("pending").uint32("iosb_status").uint32("result");
+const P_get_next_device_request_request = frameParser().seek(12).uint32("manager").uint32("prev").uint32("status").uint64("user_ptr").int32("pending").uint32("iosb_status").uint32("result");
 function decode_get_next_device_request_request(frame: Buffer): DecodedBody<T.GetNextDeviceRequestRequest> {
-  const body = P_get_next_device_request_request.parse(frame.subarray(12, 48)) as T.GetNextDeviceRequestRequest;
+  const body = P_get_next_device_request_request.parse(frame) as T.GetNextDeviceRequestRequest;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -4056,9 +4056,9 @@ function decode_get_next_device_request_request(frame: Buffer): DecodedBody<T.Ge
   return { body, varOffset: offset };
 }
 
-const P_get_next_device_request_reply = new Parser().endianness('little').seek(32).uint32("next").uint32("client_tid").uint64("client_thread").uint32("in_size");
+const P_get_next_device_request_reply = frameParser().seek(8).seek(32).uint32("next").uint32("client_tid").uint64("client_thread").uint32("in_size");
 function decode_get_next_device_request_reply(frame: Buffer): DecodedBody<T.GetNextDeviceRequestReply> {
-  const body = P_get_next_device_request_reply.parse(frame.subarray(8, 64)) as T.GetNextDeviceRequestReply;
+  const body = P_get_next_device_request_reply.parse(frame) as T.GetNextDeviceRequestReply;
   body.params = K_irp_params_t.decode(frame, 8);
   let offset = 64;
   let rest = frame.length - 64;
@@ -4071,21 +4071,21 @@ function decode_get_next_device_request_reply(frame: Buffer): DecodedBody<T.GetN
   return { body, varOffset: offset };
 }
 
-const P_get_kernel_object_ptr_request = new Parser().endianness('little').uint32("manager").uint32("handle");
+const P_get_kernel_object_ptr_request = frameParser().seek(12).uint32("manager").uint32("handle");
 function decode_get_kernel_object_ptr_request(frame: Buffer): DecodedBody<T.GetKernelObjectPtrRequest> {
-  const body = P_get_kernel_object_ptr_request.parse(frame.subarray(12, 24)) as T.GetKernelObjectPtrRequest;
+  const body = P_get_kernel_object_ptr_request.parse(frame) as T.GetKernelObjectPtrRequest;
   return { body, varOffset: 64 };
 }
 
-const P_get_kernel_object_ptr_reply = new Parser().endianness('little').uint64("user_ptr");
+const P_get_kernel_object_ptr_reply = frameParser().seek(8).uint64("user_ptr");
 function decode_get_kernel_object_ptr_reply(frame: Buffer): DecodedBody<T.GetKernelObjectPtrReply> {
-  const body = P_get_kernel_object_ptr_reply.parse(frame.subarray(8, 16)) as T.GetKernelObjectPtrReply;
+  const body = P_get_kernel_object_ptr_reply.parse(frame) as T.GetKernelObjectPtrReply;
   return { body, varOffset: 64 };
 }
 
-const P_set_kernel_object_ptr_request = new Parser().endianness('little').uint32("manager").uint32("handle").seek(4).uint64("user_ptr");
+const P_set_kernel_object_ptr_request = frameParser().seek(12).uint32("manager").uint32("handle").seek(4).uint64("user_ptr");
 function decode_set_kernel_object_ptr_request(frame: Buffer): DecodedBody<T.SetKernelObjectPtrRequest> {
-  const body = P_set_kernel_object_ptr_request.parse(frame.subarray(12, 32)) as T.SetKernelObjectPtrRequest;
+  const body = P_set_kernel_object_ptr_request.parse(frame) as T.SetKernelObjectPtrRequest;
   return { body, varOffset: 64 };
 }
 
@@ -4094,9 +4094,9 @@ function decode_set_kernel_object_ptr_reply(frame: Buffer): DecodedBody<T.SetKer
   return { body, varOffset: 64 };
 }
 
-const P_grab_kernel_object_request = new Parser().endianness('little').uint32("manager").uint64("user_ptr");
+const P_grab_kernel_object_request = frameParser().seek(12).uint32("manager").uint64("user_ptr");
 function decode_grab_kernel_object_request(frame: Buffer): DecodedBody<T.GrabKernelObjectRequest> {
-  const body = P_grab_kernel_object_request.parse(frame.subarray(12, 24)) as T.GrabKernelObjectRequest;
+  const body = P_grab_kernel_object_request.parse(frame) as T.GrabKernelObjectRequest;
   return { body, varOffset: 64 };
 }
 
@@ -4105,9 +4105,9 @@ function decode_grab_kernel_object_reply(frame: Buffer): DecodedBody<T.GrabKerne
   return { body, varOffset: 64 };
 }
 
-const P_release_kernel_object_request = new Parser().endianness('little').uint32("manager").uint64("user_ptr");
+const P_release_kernel_object_request = frameParser().seek(12).uint32("manager").uint64("user_ptr");
 function decode_release_kernel_object_request(frame: Buffer): DecodedBody<T.ReleaseKernelObjectRequest> {
-  const body = P_release_kernel_object_request.parse(frame.subarray(12, 24)) as T.ReleaseKernelObjectRequest;
+  const body = P_release_kernel_object_request.parse(frame) as T.ReleaseKernelObjectRequest;
   return { body, varOffset: 64 };
 }
 
@@ -4116,59 +4116,59 @@ function decode_release_kernel_object_reply(frame: Buffer): DecodedBody<T.Releas
   return { body, varOffset: 64 };
 }
 
-const P_get_kernel_object_handle_request = new Parser().endianness('little').uint32("manager").uint64("user_ptr").uint32("access");
+const P_get_kernel_object_handle_request = frameParser().seek(12).uint32("manager").uint64("user_ptr").uint32("access");
 function decode_get_kernel_object_handle_request(frame: Buffer): DecodedBody<T.GetKernelObjectHandleRequest> {
-  const body = P_get_kernel_object_handle_request.parse(frame.subarray(12, 32)) as T.GetKernelObjectHandleRequest;
+  const body = P_get_kernel_object_handle_request.parse(frame) as T.GetKernelObjectHandleRequest;
   return { body, varOffset: 64 };
 }
 
-const P_get_kernel_object_handle_reply = new Parser().endianness('little').uint32("handle");
+const P_get_kernel_object_handle_reply = frameParser().seek(8).uint32("handle");
 function decode_get_kernel_object_handle_reply(frame: Buffer): DecodedBody<T.GetKernelObjectHandleReply> {
-  const body = P_get_kernel_object_handle_reply.parse(frame.subarray(8, 16)) as T.GetKernelObjectHandleReply;
+  const body = P_get_kernel_object_handle_reply.parse(frame) as T.GetKernelObjectHandleReply;
   return { body, varOffset: 64 };
 }
 
-const P_make_process_system_request = new Parser().endianness('little').uint32("handle");
+const P_make_process_system_request = frameParser().seek(12).uint32("handle");
 function decode_make_process_system_request(frame: Buffer): DecodedBody<T.MakeProcessSystemRequest> {
-  const body = P_make_process_system_request.parse(frame.subarray(12, 16)) as T.MakeProcessSystemRequest;
+  const body = P_make_process_system_request.parse(frame) as T.MakeProcessSystemRequest;
   return { body, varOffset: 64 };
 }
 
-const P_make_process_system_reply = new Parser().endianness('little').uint32("event");
+const P_make_process_system_reply = frameParser().seek(8).uint32("event");
 function decode_make_process_system_reply(frame: Buffer): DecodedBody<T.MakeProcessSystemReply> {
-  const body = P_make_process_system_reply.parse(frame.subarray(8, 16)) as T.MakeProcessSystemReply;
+  const body = P_make_process_system_reply.parse(frame) as T.MakeProcessSystemReply;
   return { body, varOffset: 64 };
 }
 
-const P_get_token_info_request = new Parser().endianness('little').uint32("handle");
+const P_get_token_info_request = frameParser().seek(12).uint32("handle");
 function decode_get_token_info_request(frame: Buffer): DecodedBody<T.GetTokenInfoRequest> {
-  const body = P_get_token_info_request.parse(frame.subarray(12, 16)) as T.GetTokenInfoRequest;
+  const body = P_get_token_info_request.parse(frame) as T.GetTokenInfoRequest;
   return { body, varOffset: 64 };
 }
 
-const P_get_token_info_reply = new Parser().endianness('little').seek(8).seek(8).uint32("session_id").int32("primary").int32("impersonation_level").int32("elevation").int32("group_count").int32("privilege_count");
+const P_get_token_info_reply = frameParser().seek(8).seek(8).seek(8).uint32("session_id").int32("primary").int32("impersonation_level").int32("elevation").int32("group_count").int32("privilege_count");
 function decode_get_token_info_reply(frame: Buffer): DecodedBody<T.GetTokenInfoReply> {
-  const body = P_get_token_info_reply.parse(frame.subarray(8, 48)) as T.GetTokenInfoReply;
+  const body = P_get_token_info_reply.parse(frame) as T.GetTokenInfoReply;
   body.token_id = K_struct_luid.decode(frame, 8);
   body.modified_id = K_struct_luid.decode(frame, 16);
   return { body, varOffset: 64 };
 }
 
-const P_create_linked_token_request = new Parser().endianness('little').uint32("handle");
+const P_create_linked_token_request = frameParser().seek(12).uint32("handle");
 function decode_create_linked_token_request(frame: Buffer): DecodedBody<T.CreateLinkedTokenRequest> {
-  const body = P_create_linked_token_request.parse(frame.subarray(12, 16)) as T.CreateLinkedTokenRequest;
+  const body = P_create_linked_token_request.parse(frame) as T.CreateLinkedTokenRequest;
   return { body, varOffset: 64 };
 }
 
-const P_create_linked_token_reply = new Parser().endianness('little').uint32("linked");
+const P_create_linked_token_reply = frameParser().seek(8).uint32("linked");
 function decode_create_linked_token_reply(frame: Buffer): DecodedBody<T.CreateLinkedTokenReply> {
-  const body = P_create_linked_token_reply.parse(frame.subarray(8, 16)) as T.CreateLinkedTokenReply;
+  const body = P_create_linked_token_reply.parse(frame) as T.CreateLinkedTokenReply;
   return { body, varOffset: 64 };
 }
 
-const P_create_completion_request = new Parser().endianness('little').uint32("access").uint32("concurrent");
+const P_create_completion_request = frameParser().seek(12).uint32("access").uint32("concurrent");
 function decode_create_completion_request(frame: Buffer): DecodedBody<T.CreateCompletionRequest> {
-  const body = P_create_completion_request.parse(frame.subarray(12, 24)) as T.CreateCompletionRequest;
+  const body = P_create_completion_request.parse(frame) as T.CreateCompletionRequest;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -4180,15 +4180,15 @@ function decode_create_completion_request(frame: Buffer): DecodedBody<T.CreateCo
   return { body, varOffset: offset };
 }
 
-const P_create_completion_reply = new Parser().endianness('little').uint32("handle");
+const P_create_completion_reply = frameParser().seek(8).uint32("handle");
 function decode_create_completion_reply(frame: Buffer): DecodedBody<T.CreateCompletionReply> {
-  const body = P_create_completion_reply.parse(frame.subarray(8, 16)) as T.CreateCompletionReply;
+  const body = P_create_completion_reply.parse(frame) as T.CreateCompletionReply;
   return { body, varOffset: 64 };
 }
 
-const P_open_completion_request = new Parser().endianness('little').uint32("access").uint32("attributes").uint32("rootdir");
+const P_open_completion_request = frameParser().seek(12).uint32("access").uint32("attributes").uint32("rootdir");
 function decode_open_completion_request(frame: Buffer): DecodedBody<T.OpenCompletionRequest> {
-  const body = P_open_completion_request.parse(frame.subarray(12, 24)) as T.OpenCompletionRequest;
+  const body = P_open_completion_request.parse(frame) as T.OpenCompletionRequest;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -4200,15 +4200,15 @@ function decode_open_completion_request(frame: Buffer): DecodedBody<T.OpenComple
   return { body, varOffset: offset };
 }
 
-const P_open_completion_reply = new Parser().endianness('little').uint32("handle");
+const P_open_completion_reply = frameParser().seek(8).uint32("handle");
 function decode_open_completion_reply(frame: Buffer): DecodedBody<T.OpenCompletionReply> {
-  const body = P_open_completion_reply.parse(frame.subarray(8, 16)) as T.OpenCompletionReply;
+  const body = P_open_completion_reply.parse(frame) as T.OpenCompletionReply;
   return { body, varOffset: 64 };
 }
 
-const P_add_completion_request = new Parser().endianness('little').uint32("handle").uint64("ckey").uint64("cvalue").uint64("information").uint32("status");
+const P_add_completion_request = frameParser().seek(12).uint32("handle").uint64("ckey").uint64("cvalue").uint64("information").uint32("status");
 function decode_add_completion_request(frame: Buffer): DecodedBody<T.AddCompletionRequest> {
-  const body = P_add_completion_request.parse(frame.subarray(12, 48)) as T.AddCompletionRequest;
+  const body = P_add_completion_request.parse(frame) as T.AddCompletionRequest;
   return { body, varOffset: 64 };
 }
 
@@ -4217,33 +4217,33 @@ function decode_add_completion_reply(frame: Buffer): DecodedBody<T.AddCompletion
   return { body, varOffset: 64 };
 }
 
-const P_remove_completion_request = new Parser().endianness('little').uint32("handle");
+const P_remove_completion_request = frameParser().seek(12).uint32("handle");
 function decode_remove_completion_request(frame: Buffer): DecodedBody<T.RemoveCompletionRequest> {
-  const body = P_remove_completion_request.parse(frame.subarray(12, 16)) as T.RemoveCompletionRequest;
+  const body = P_remove_completion_request.parse(frame) as T.RemoveCompletionRequest;
   return { body, varOffset: 64 };
 }
 
-const P_remove_completion_reply = new Parser().endianness('little').uint64("ckey").uint64("cvalue").uint64("information").uint32("status");
+const P_remove_completion_reply = frameParser().seek(8).uint64("ckey").uint64("cvalue").uint64("information").uint32("status");
 function decode_remove_completion_reply(frame: Buffer): DecodedBody<T.RemoveCompletionReply> {
-  const body = P_remove_completion_reply.parse(frame.subarray(8, 40)) as T.RemoveCompletionReply;
+  const body = P_remove_completion_reply.parse(frame) as T.RemoveCompletionReply;
   return { body, varOffset: 64 };
 }
 
-const P_query_completion_request = new Parser().endianness('little').uint32("handle");
+const P_query_completion_request = frameParser().seek(12).uint32("handle");
 function decode_query_completion_request(frame: Buffer): DecodedBody<T.QueryCompletionRequest> {
-  const body = P_query_completion_request.parse(frame.subarray(12, 16)) as T.QueryCompletionRequest;
+  const body = P_query_completion_request.parse(frame) as T.QueryCompletionRequest;
   return { body, varOffset: 64 };
 }
 
-const P_query_completion_reply = new Parser().endianness('little').uint32("depth");
+const P_query_completion_reply = frameParser().seek(8).uint32("depth");
 function decode_query_completion_reply(frame: Buffer): DecodedBody<T.QueryCompletionReply> {
-  const body = P_query_completion_reply.parse(frame.subarray(8, 16)) as T.QueryCompletionReply;
+  const body = P_query_completion_reply.parse(frame) as T.QueryCompletionReply;
   return { body, varOffset: 64 };
 }
 
-const P_set_completion_info_request = new Parser().endianness('little').uint32("handle").uint64("ckey").uint32("chandle");
+const P_set_completion_info_request = frameParser().seek(12).uint32("handle").uint64("ckey").uint32("chandle");
 function decode_set_completion_info_request(frame: Buffer): DecodedBody<T.SetCompletionInfoRequest> {
-  const body = P_set_completion_info_request.parse(frame.subarray(12, 32)) as T.SetCompletionInfoRequest;
+  const body = P_set_completion_info_request.parse(frame) as T.SetCompletionInfoRequest;
   return { body, varOffset: 64 };
 }
 
@@ -4252,9 +4252,9 @@ function decode_set_completion_info_reply(frame: Buffer): DecodedBody<T.SetCompl
   return { body, varOffset: 64 };
 }
 
-const P_add_fd_completion_request = new Parser().endianness('little').uint32("handle").uint64("cvalue").uint64("information").uint32("status").int32("async");
+const P_add_fd_completion_request = frameParser().seek(12).uint32("handle").uint64("cvalue").uint64("information").uint32("status").int32("async");
 function decode_add_fd_completion_request(frame: Buffer): DecodedBody<T.AddFdCompletionRequest> {
-  const body = P_add_fd_completion_request.parse(frame.subarray(12, 40)) as T.AddFdCompletionRequest;
+  const body = P_add_fd_completion_request.parse(frame) as T.AddFdCompletionRequest;
   return { body, varOffset: 64 };
 }
 
@@ -4263,9 +4263,9 @@ function decode_add_fd_completion_reply(frame: Buffer): DecodedBody<T.AddFdCompl
   return { body, varOffset: 64 };
 }
 
-const P_set_fd_completion_mode_request = new Parser().endianness('little').uint32("handle").uint32("flags");
+const P_set_fd_completion_mode_request = frameParser().seek(12).uint32("handle").uint32("flags");
 function decode_set_fd_completion_mode_request(frame: Buffer): DecodedBody<T.SetFdCompletionModeRequest> {
-  const body = P_set_fd_completion_mode_request.parse(frame.subarray(12, 24)) as T.SetFdCompletionModeRequest;
+  const body = P_set_fd_completion_mode_request.parse(frame) as T.SetFdCompletionModeRequest;
   return { body, varOffset: 64 };
 }
 
@@ -4274,9 +4274,9 @@ function decode_set_fd_completion_mode_reply(frame: Buffer): DecodedBody<T.SetFd
   return { body, varOffset: 64 };
 }
 
-const P_set_fd_disp_info_request = new Parser().endianness('little').uint32("handle").int32("unlink");
+const P_set_fd_disp_info_request = frameParser().seek(12).uint32("handle").int32("unlink");
 function decode_set_fd_disp_info_request(frame: Buffer): DecodedBody<T.SetFdDispInfoRequest> {
-  const body = P_set_fd_disp_info_request.parse(frame.subarray(12, 24)) as T.SetFdDispInfoRequest;
+  const body = P_set_fd_disp_info_request.parse(frame) as T.SetFdDispInfoRequest;
   return { body, varOffset: 64 };
 }
 
@@ -4285,9 +4285,9 @@ function decode_set_fd_disp_info_reply(frame: Buffer): DecodedBody<T.SetFdDispIn
   return { body, varOffset: 64 };
 }
 
-const P_set_fd_name_info_request = new Parser().endianness('little').uint32("handle").uint32("rootdir").uint32("namelen").int32("link").int32("replace");
+const P_set_fd_name_info_request = frameParser().seek(12).uint32("handle").uint32("rootdir").uint32("namelen").int32("link").int32("replace");
 function decode_set_fd_name_info_request(frame: Buffer): DecodedBody<T.SetFdNameInfoRequest> {
-  const body = P_set_fd_name_info_request.parse(frame.subarray(12, 32)) as T.SetFdNameInfoRequest;
+  const body = P_set_fd_name_info_request.parse(frame) as T.SetFdNameInfoRequest;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -4310,9 +4310,9 @@ function decode_set_fd_name_info_reply(frame: Buffer): DecodedBody<T.SetFdNameIn
   return { body, varOffset: 64 };
 }
 
-const P_set_fd_eof_info_request = new Parser().endianness('little').uint32("handle").uint64("eof");
+const P_set_fd_eof_info_request = frameParser().seek(12).uint32("handle").uint64("eof");
 function decode_set_fd_eof_info_request(frame: Buffer): DecodedBody<T.SetFdEofInfoRequest> {
-  const body = P_set_fd_eof_info_request.parse(frame.subarray(12, 24)) as T.SetFdEofInfoRequest;
+  const body = P_set_fd_eof_info_request.parse(frame) as T.SetFdEofInfoRequest;
   return { body, varOffset: 64 };
 }
 
@@ -4321,21 +4321,21 @@ function decode_set_fd_eof_info_reply(frame: Buffer): DecodedBody<T.SetFdEofInfo
   return { body, varOffset: 64 };
 }
 
-const P_get_window_layered_info_request = new Parser().endianness('little').uint32("handle");
+const P_get_window_layered_info_request = frameParser().seek(12).uint32("handle");
 function decode_get_window_layered_info_request(frame: Buffer): DecodedBody<T.GetWindowLayeredInfoRequest> {
-  const body = P_get_window_layered_info_request.parse(frame.subarray(12, 16)) as T.GetWindowLayeredInfoRequest;
+  const body = P_get_window_layered_info_request.parse(frame) as T.GetWindowLayeredInfoRequest;
   return { body, varOffset: 64 };
 }
 
-const P_get_window_layered_info_reply = new Parser().endianness('little').uint32("color_key").uint32("alpha").uint32("flags");
+const P_get_window_layered_info_reply = frameParser().seek(8).uint32("color_key").uint32("alpha").uint32("flags");
 function decode_get_window_layered_info_reply(frame: Buffer): DecodedBody<T.GetWindowLayeredInfoReply> {
-  const body = P_get_window_layered_info_reply.parse(frame.subarray(8, 24)) as T.GetWindowLayeredInfoReply;
+  const body = P_get_window_layered_info_reply.parse(frame) as T.GetWindowLayeredInfoReply;
   return { body, varOffset: 64 };
 }
 
-const P_set_window_layered_info_request = new Parser().endianness('little').uint32("handle").uint32("color_key").uint32("alpha").uint32("flags");
+const P_set_window_layered_info_request = frameParser().seek(12).uint32("handle").uint32("color_key").uint32("alpha").uint32("flags");
 function decode_set_window_layered_info_request(frame: Buffer): DecodedBody<T.SetWindowLayeredInfoRequest> {
-  const body = P_set_window_layered_info_request.parse(frame.subarray(12, 32)) as T.SetWindowLayeredInfoRequest;
+  const body = P_set_window_layered_info_request.parse(frame) as T.SetWindowLayeredInfoRequest;
   return { body, varOffset: 64 };
 }
 
@@ -4349,15 +4349,15 @@ function decode_alloc_user_handle_request(frame: Buffer): DecodedBody<T.AllocUse
   return { body, varOffset: 64 };
 }
 
-const P_alloc_user_handle_reply = new Parser().endianness('little').uint32("handle");
+const P_alloc_user_handle_reply = frameParser().seek(8).uint32("handle");
 function decode_alloc_user_handle_reply(frame: Buffer): DecodedBody<T.AllocUserHandleReply> {
-  const body = P_alloc_user_handle_reply.parse(frame.subarray(8, 16)) as T.AllocUserHandleReply;
+  const body = P_alloc_user_handle_reply.parse(frame) as T.AllocUserHandleReply;
   return { body, varOffset: 64 };
 }
 
-const P_free_user_handle_request = new Parser().endianness('little').uint32("handle");
+const P_free_user_handle_request = frameParser().seek(12).uint32("handle");
 function decode_free_user_handle_request(frame: Buffer): DecodedBody<T.FreeUserHandleRequest> {
-  const body = P_free_user_handle_request.parse(frame.subarray(12, 16)) as T.FreeUserHandleRequest;
+  const body = P_free_user_handle_request.parse(frame) as T.FreeUserHandleRequest;
   return { body, varOffset: 64 };
 }
 
@@ -4366,16 +4366,16 @@ function decode_free_user_handle_reply(frame: Buffer): DecodedBody<T.FreeUserHan
   return { body, varOffset: 64 };
 }
 
-const P_set_cursor_request = new Parser().endianness('little').uint32("flags").uint32("handle").int32("show_count").int32("x").int32("y").seek(16).uint32("clip_msg");
+const P_set_cursor_request = frameParser().seek(12).uint32("flags").uint32("handle").int32("show_count").int32("x").int32("y").seek(16).uint32("clip_msg");
 function decode_set_cursor_request(frame: Buffer): DecodedBody<T.SetCursorRequest> {
-  const body = P_set_cursor_request.parse(frame.subarray(12, 56)) as T.SetCursorRequest;
+  const body = P_set_cursor_request.parse(frame) as T.SetCursorRequest;
   body.clip = K_rectangle_t.decode(frame, 32);
   return { body, varOffset: 64 };
 }
 
-const P_set_cursor_reply = new Parser().endianness('little').uint32("prev_handle").int32("prev_count").int32("prev_x").int32("prev_y").int32("new_x").int32("new_y").seek(16).uint32("last_change");
+const P_set_cursor_reply = frameParser().seek(8).uint32("prev_handle").int32("prev_count").int32("prev_x").int32("prev_y").int32("new_x").int32("new_y").seek(16).uint32("last_change");
 function decode_set_cursor_reply(frame: Buffer): DecodedBody<T.SetCursorReply> {
-  const body = P_set_cursor_reply.parse(frame.subarray(8, 56)) as T.SetCursorReply;
+  const body = P_set_cursor_reply.parse(frame) as T.SetCursorReply;
   body.new_clip = K_rectangle_t.decode(frame, 32);
   return { body, varOffset: 64 };
 }
@@ -4398,15 +4398,15 @@ function decode_get_cursor_history_reply(frame: Buffer): DecodedBody<T.GetCursor
   return { body, varOffset: offset };
 }
 
-const P_get_rawinput_buffer_request = new Parser().endianness('little').uint32("rawinput_size").uint32("buffer_size");
+const P_get_rawinput_buffer_request = frameParser().seek(12).uint32("rawinput_size").uint32("buffer_size");
 function decode_get_rawinput_buffer_request(frame: Buffer): DecodedBody<T.GetRawinputBufferRequest> {
-  const body = P_get_rawinput_buffer_request.parse(frame.subarray(12, 24)) as T.GetRawinputBufferRequest;
+  const body = P_get_rawinput_buffer_request.parse(frame) as T.GetRawinputBufferRequest;
   return { body, varOffset: 64 };
 }
 
-const P_get_rawinput_buffer_reply = new Parser().endianness('little').uint32("next_size").uint32("count");
+const P_get_rawinput_buffer_reply = frameParser().seek(8).uint32("next_size").uint32("count");
 function decode_get_rawinput_buffer_reply(frame: Buffer): DecodedBody<T.GetRawinputBufferReply> {
-  const body = P_get_rawinput_buffer_reply.parse(frame.subarray(8, 16)) as T.GetRawinputBufferReply;
+  const body = P_get_rawinput_buffer_reply.parse(frame) as T.GetRawinputBufferReply;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -4436,9 +4436,9 @@ function decode_update_rawinput_devices_reply(frame: Buffer): DecodedBody<T.Upda
   return { body, varOffset: 64 };
 }
 
-const P_create_job_request = new Parser().endianness('little').uint32("access");
+const P_create_job_request = frameParser().seek(12).uint32("access");
 function decode_create_job_request(frame: Buffer): DecodedBody<T.CreateJobRequest> {
-  const body = P_create_job_request.parse(frame.subarray(12, 16)) as T.CreateJobRequest;
+  const body = P_create_job_request.parse(frame) as T.CreateJobRequest;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -4450,15 +4450,15 @@ function decode_create_job_request(frame: Buffer): DecodedBody<T.CreateJobReques
   return { body, varOffset: offset };
 }
 
-const P_create_job_reply = new Parser().endianness('little').uint32("handle");
+const P_create_job_reply = frameParser().seek(8).uint32("handle");
 function decode_create_job_reply(frame: Buffer): DecodedBody<T.CreateJobReply> {
-  const body = P_create_job_reply.parse(frame.subarray(8, 16)) as T.CreateJobReply;
+  const body = P_create_job_reply.parse(frame) as T.CreateJobReply;
   return { body, varOffset: 64 };
 }
 
-const P_open_job_request = new Parser().endianness('little').uint32("access").uint32("attributes").uint32("rootdir");
+const P_open_job_request = frameParser().seek(12).uint32("access").uint32("attributes").uint32("rootdir");
 function decode_open_job_request(frame: Buffer): DecodedBody<T.OpenJobRequest> {
-  const body = P_open_job_request.parse(frame.subarray(12, 24)) as T.OpenJobRequest;
+  const body = P_open_job_request.parse(frame) as T.OpenJobRequest;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -4470,15 +4470,15 @@ function decode_open_job_request(frame: Buffer): DecodedBody<T.OpenJobRequest> {
   return { body, varOffset: offset };
 }
 
-const P_open_job_reply = new Parser().endianness('little').uint32("handle");
+const P_open_job_reply = frameParser().seek(8).uint32("handle");
 function decode_open_job_reply(frame: Buffer): DecodedBody<T.OpenJobReply> {
-  const body = P_open_job_reply.parse(frame.subarray(8, 16)) as T.OpenJobReply;
+  const body = P_open_job_reply.parse(frame) as T.OpenJobReply;
   return { body, varOffset: 64 };
 }
 
-const P_assign_job_request = new Parser().endianness('little').uint32("job").uint32("process");
+const P_assign_job_request = frameParser().seek(12).uint32("job").uint32("process");
 function decode_assign_job_request(frame: Buffer): DecodedBody<T.AssignJobRequest> {
-  const body = P_assign_job_request.parse(frame.subarray(12, 24)) as T.AssignJobRequest;
+  const body = P_assign_job_request.parse(frame) as T.AssignJobRequest;
   return { body, varOffset: 64 };
 }
 
@@ -4487,9 +4487,9 @@ function decode_assign_job_reply(frame: Buffer): DecodedBody<T.AssignJobReply> {
   return { body, varOffset: 64 };
 }
 
-const P_process_in_job_request = new Parser().endianness('little').uint32("job").uint32("process");
+const P_process_in_job_request = frameParser().seek(12).uint32("job").uint32("process");
 function decode_process_in_job_request(frame: Buffer): DecodedBody<T.ProcessInJobRequest> {
-  const body = P_process_in_job_request.parse(frame.subarray(12, 24)) as T.ProcessInJobRequest;
+  const body = P_process_in_job_request.parse(frame) as T.ProcessInJobRequest;
   return { body, varOffset: 64 };
 }
 
@@ -4498,9 +4498,9 @@ function decode_process_in_job_reply(frame: Buffer): DecodedBody<T.ProcessInJobR
   return { body, varOffset: 64 };
 }
 
-const P_set_job_limits_request = new Parser().endianness('little').uint32("handle").uint32("limit_flags");
+const P_set_job_limits_request = frameParser().seek(12).uint32("handle").uint32("limit_flags");
 function decode_set_job_limits_request(frame: Buffer): DecodedBody<T.SetJobLimitsRequest> {
-  const body = P_set_job_limits_request.parse(frame.subarray(12, 24)) as T.SetJobLimitsRequest;
+  const body = P_set_job_limits_request.parse(frame) as T.SetJobLimitsRequest;
   return { body, varOffset: 64 };
 }
 
@@ -4509,9 +4509,9 @@ function decode_set_job_limits_reply(frame: Buffer): DecodedBody<T.SetJobLimitsR
   return { body, varOffset: 64 };
 }
 
-const P_set_job_completion_port_request = new Parser().endianness('little').uint32("job").uint32("port").seek(4).uint64("key");
+const P_set_job_completion_port_request = frameParser().seek(12).uint32("job").uint32("port").seek(4).uint64("key");
 function decode_set_job_completion_port_request(frame: Buffer): DecodedBody<T.SetJobCompletionPortRequest> {
-  const body = P_set_job_completion_port_request.parse(frame.subarray(12, 32)) as T.SetJobCompletionPortRequest;
+  const body = P_set_job_completion_port_request.parse(frame) as T.SetJobCompletionPortRequest;
   return { body, varOffset: 64 };
 }
 
@@ -4520,15 +4520,15 @@ function decode_set_job_completion_port_reply(frame: Buffer): DecodedBody<T.SetJ
   return { body, varOffset: 64 };
 }
 
-const P_get_job_info_request = new Parser().endianness('little').uint32("handle");
+const P_get_job_info_request = frameParser().seek(12).uint32("handle");
 function decode_get_job_info_request(frame: Buffer): DecodedBody<T.GetJobInfoRequest> {
-  const body = P_get_job_info_request.parse(frame.subarray(12, 16)) as T.GetJobInfoRequest;
+  const body = P_get_job_info_request.parse(frame) as T.GetJobInfoRequest;
   return { body, varOffset: 64 };
 }
 
-const P_get_job_info_reply = new Parser().endianness('little').int32("total_processes").int32("active_processes");
+const P_get_job_info_reply = frameParser().seek(8).int32("total_processes").int32("active_processes");
 function decode_get_job_info_reply(frame: Buffer): DecodedBody<T.GetJobInfoReply> {
-  const body = P_get_job_info_reply.parse(frame.subarray(8, 16)) as T.GetJobInfoReply;
+  const body = P_get_job_info_reply.parse(frame) as T.GetJobInfoReply;
   let offset = 64;
   let rest = frame.length - 64;
   {
@@ -4540,9 +4540,9 @@ function decode_get_job_info_reply(frame: Buffer): DecodedBody<T.GetJobInfoReply
   return { body, varOffset: offset };
 }
 
-const P_terminate_job_request = new Parser().endianness('little').uint32("handle").int32("status");
+const P_terminate_job_request = frameParser().seek(12).uint32("handle").int32("status");
 function decode_terminate_job_request(frame: Buffer): DecodedBody<T.TerminateJobRequest> {
-  const body = P_terminate_job_request.parse(frame.subarray(12, 24)) as T.TerminateJobRequest;
+  const body = P_terminate_job_request.parse(frame) as T.TerminateJobRequest;
   return { body, varOffset: 64 };
 }
 
@@ -4551,9 +4551,9 @@ function decode_terminate_job_reply(frame: Buffer): DecodedBody<T.TerminateJobRe
   return { body, varOffset: 64 };
 }
 
-const P_suspend_process_request = new Parser().endianness('little').uint32("handle");
+const P_suspend_process_request = frameParser().seek(12).uint32("handle");
 function decode_suspend_process_request(frame: Buffer): DecodedBody<T.SuspendProcessRequest> {
-  const body = P_suspend_process_request.parse(frame.subarray(12, 16)) as T.SuspendProcessRequest;
+  const body = P_suspend_process_request.parse(frame) as T.SuspendProcessRequest;
   return { body, varOffset: 64 };
 }
 
@@ -4562,9 +4562,9 @@ function decode_suspend_process_reply(frame: Buffer): DecodedBody<T.SuspendProce
   return { body, varOffset: 64 };
 }
 
-const P_resume_process_request = new Parser().endianness('little').uint32("handle");
+const P_resume_process_request = frameParser().seek(12).uint32("handle");
 function decode_resume_process_request(frame: Buffer): DecodedBody<T.ResumeProcessRequest> {
-  const body = P_resume_process_request.parse(frame.subarray(12, 16)) as T.ResumeProcessRequest;
+  const body = P_resume_process_request.parse(frame) as T.ResumeProcessRequest;
   return { body, varOffset: 64 };
 }
 
@@ -4573,15 +4573,15 @@ function decode_resume_process_reply(frame: Buffer): DecodedBody<T.ResumeProcess
   return { body, varOffset: 64 };
 }
 
-const P_get_next_thread_request = new Parser().endianness('little').uint32("process").uint32("last").uint32("access").uint32("attributes").uint32("flags");
+const P_get_next_thread_request = frameParser().seek(12).uint32("process").uint32("last").uint32("access").uint32("attributes").uint32("flags");
 function decode_get_next_thread_request(frame: Buffer): DecodedBody<T.GetNextThreadRequest> {
-  const body = P_get_next_thread_request.parse(frame.subarray(12, 32)) as T.GetNextThreadRequest;
+  const body = P_get_next_thread_request.parse(frame) as T.GetNextThreadRequest;
   return { body, varOffset: 64 };
 }
 
-const P_get_next_thread_reply = new Parser().endianness('little').uint32("handle");
+const P_get_next_thread_reply = frameParser().seek(8).uint32("handle");
 function decode_get_next_thread_reply(frame: Buffer): DecodedBody<T.GetNextThreadReply> {
-  const body = P_get_next_thread_reply.parse(frame.subarray(8, 16)) as T.GetNextThreadReply;
+  const body = P_get_next_thread_reply.parse(frame) as T.GetNextThreadReply;
   return { body, varOffset: 64 };
 }
 

@@ -1,0 +1,189 @@
+// The handle space of a translated Wine process, split between two owners.
+//
+// A Wine client holds handles minted by wineserver (for everything that is
+// forwarded) and handles minted by the proxy (for objects that live in the
+// primitives). Both reach the client as plain 32-bit obj_handle_t values, so
+// the two sets must never overlap, and a request naming a handle can be routed
+// by the value alone. docs/translation.md explains the choice of ranges.
+//
+//   0                      no handle
+//   4 .. 0x03fffffc        wineserver's per-process handles: (index + 1) * 4,
+//                          index < 0xffffff (its table limit), lowest free first
+//   0x3c000000..0x3fff0000 proxy-minted handles, multiples of 4, counting down
+//                          from the top (this module)
+//   0x54000000..0x57ffffff wineserver's global handles (a local value XORed
+//                          with a fixed obfuscator; used by a few kernel paths)
+//   0xfffffffa..0xffffffff pseudo-handles (current process, current thread,
+//                          the three token pseudo-handles); neutral: the proxy
+//                          knows which process and thread is asking
+//
+// Like wineserver, the proxy ignores the two low bits of a handle value when
+// looking it up (Windows keeps them free for applications to tag).
+
+import { STATUS_NOT_SUPPORTED } from './ntstatus.ts';
+
+/** The first (highest) handle value the proxy mints. */
+export const PROXY_HANDLE_TOP = 0x3fff0000;
+/** The lowest handle value the proxy may mint. */
+export const PROXY_HANDLE_BOTTOM = 0x3c000000;
+/** How many handles one process may hold from the proxy at once. */
+export const PROXY_HANDLE_CAPACITY = (PROXY_HANDLE_TOP - PROXY_HANDLE_BOTTOM) / 4 + 1;
+/** The largest per-process handle wineserver can mint (its table holds 0xffffff entries). */
+export const SERVER_LOCAL_HANDLE_MAX = 0xffffff << 2;
+/** Pseudo-handles are the values from here up (-6 .. -1 as signed ints). */
+export const PSEUDO_HANDLE_MIN = 0xfffffffa;
+
+export type HandleOwner = 'none' | 'pseudo' | 'proxy' | 'server';
+
+/** Who minted `value` (a u32 handle as the client sent it). */
+export function handleOwner(value: number): HandleOwner {
+  const h = value >>> 0;
+  if (h === 0) return 'none';
+  if (h >= PSEUDO_HANDLE_MIN) return 'pseudo';
+  const base = h & ~3;
+  if (base >= PROXY_HANDLE_BOTTOM && base <= PROXY_HANDLE_TOP) return 'proxy';
+  return 'server';
+}
+
+/** A typed error for misuse of the handle table (never for a client's bad handle: that is a status). */
+export class HandleTableError extends Error {
+  readonly code: string;
+  constructor(code: 'WK_PROXY_HANDLES_EXHAUSTED' | 'WK_NOT_A_PROXY_HANDLE', message: string) {
+    super(message);
+    this.code = code;
+    this.name = 'HandleTableError';
+  }
+}
+
+/** What a proxy-minted handle stands for. */
+export interface ProxyHandleEntry {
+  /** The handle of the object in the client's primitives session. */
+  primitive: number;
+  /** The Wine object type the handle is of ('Key', 'Directory', ...), for get_object_type and checks. */
+  type: string;
+  /** Granted access mask, as wineserver would have granted it. */
+  access: number;
+  /** OBJ_INHERIT / HANDLE_FLAG_PROTECT_FROM_CLOSE bits. */
+  flags: number;
+}
+
+/**
+ * The proxy's handles of one client process. Values are handed out from
+ * PROXY_HANDLE_TOP downwards; a closed value is reused (most recently freed
+ * first) so a long-running process does not walk out of the range.
+ */
+export class ProxyHandleTable {
+  private readonly entries = new Map<number, ProxyHandleEntry>();
+  private readonly freed: number[] = [];
+  private next = PROXY_HANDLE_TOP;
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Mints a new Wine handle for `entry`. */
+  mint(entry: ProxyHandleEntry): number {
+    let value = this.freed.pop();
+    if (value === undefined) {
+      if (this.next < PROXY_HANDLE_BOTTOM) {
+        throw new HandleTableError('WK_PROXY_HANDLES_EXHAUSTED', `a process holds ${PROXY_HANDLE_CAPACITY} proxy handles already`);
+      }
+      value = this.next;
+      this.next -= 4;
+    }
+    this.entries.set(value, entry);
+    return value;
+  }
+
+  /** The entry of a proxy handle, or undefined when it is not open (the client gets STATUS_INVALID_HANDLE). */
+  get(value: number): ProxyHandleEntry | undefined {
+    return this.entries.get((value >>> 0) & ~3);
+  }
+
+  /** Forgets a proxy handle and returns what it stood for (the caller closes the primitive handle). */
+  release(value: number): ProxyHandleEntry | undefined {
+    const key = (value >>> 0) & ~3;
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    this.entries.delete(key);
+    this.freed.push(key);
+    return entry;
+  }
+
+  /** Every open proxy handle, for cleanup when the process ends. */
+  *[Symbol.iterator](): IterableIterator<[number, ProxyHandleEntry]> {
+    yield* this.entries;
+  }
+}
+
+/** Where a request goes, judged by the handles it names. */
+export type HandleRoute =
+  | { to: 'proxy' | 'server'; handles: number[] }
+  /** It names no handle either side owns: the request type's own default decides. */
+  | { to: 'either'; handles: number[] }
+  /** It names handles of both sides: no single owner can answer it correctly. */
+  | { to: 'refuse'; status: number; handles: number[]; detail: string };
+
+/**
+ * Routes a request by the handles it names. Handles of both owners in one
+ * request cannot be served by either (wineserver cannot see the proxy's
+ * objects and the primitives cannot see wineserver's), so the request is
+ * refused with STATUS_NOT_SUPPORTED rather than answered wrongly.
+ */
+export function routeByHandles(handles: readonly number[]): HandleRoute {
+  let proxy = false;
+  let server = false;
+  for (const h of handles) {
+    const owner = handleOwner(h);
+    if (owner === 'proxy') proxy = true;
+    else if (owner === 'server') server = true;
+  }
+  const list = [...handles];
+  if (proxy && server) {
+    return {
+      to: 'refuse',
+      status: STATUS_NOT_SUPPORTED,
+      handles: list,
+      detail: `request names handles of both the proxy and wineserver: ${list.map((h) => (h >>> 0).toString(16)).join(', ')}`,
+    };
+  }
+  if (proxy) return { to: 'proxy', handles: list };
+  if (server) return { to: 'server', handles: list };
+  return { to: 'either', handles: list };
+}
+
+/** The subset of the generated request table this module needs. */
+interface RequestShape {
+  request: { fields: ReadonlyArray<{ name: string; type: string }>; varargs: ReadonlyArray<{ name: string; kind: string }> };
+}
+
+/**
+ * Every handle value a decoded request names: its obj_handle_t fields, the
+ * root directory of its object attributes, and the objects of a select
+ * operation. (dup_handle's src_handle lives in src_process's table and
+ * new_process's inherited handle list in the parent's; the router resolves
+ * those against the right process, but their owner is still read off the value.)
+ */
+export function handlesNamedBy(info: RequestShape, body: Record<string, unknown>): number[] {
+  const handles: number[] = [];
+  for (const field of info.request.fields) {
+    if (field.type === 'obj_handle_t') {
+      const value = body[field.name];
+      if (typeof value === 'number' && value !== 0) handles.push(value >>> 0);
+    }
+  }
+  for (const vararg of info.request.varargs) {
+    const value = body[vararg.name] as Record<string, unknown> | null | undefined;
+    if (!value || typeof value !== 'object') continue;
+    if (vararg.kind === 'object_attributes' && typeof value.rootdir === 'number' && value.rootdir !== 0) {
+      handles.push(value.rootdir >>> 0);
+    } else if (vararg.kind === 'select_op') {
+      if (Array.isArray(value.handles)) for (const h of value.handles) if (typeof h === 'number') handles.push(h >>> 0);
+      for (const key of ['wait', 'signal', 'handle'] as const) {
+        const h = value[key];
+        if (typeof h === 'number' && h !== 0) handles.push(h >>> 0);
+      }
+    }
+  }
+  return handles;
+}

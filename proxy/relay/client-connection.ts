@@ -1,0 +1,335 @@
+// One client process as seen by the proxy: its socket (descriptor messages
+// both ways) and its threads' pipes. This is where the proxy inserts itself:
+//
+// * wineserver's first message on a new connection carries the write end of
+//   the first thread's request pipe (with SERVER_PROTOCOL_VERSION as data).
+//   The proxy keeps it and hands the client the write end of a pipe of its
+//   own instead.
+// * init_first_thread / init_thread name the thread's reply and wait pipes,
+//   new_thread the read end of a new thread's request pipe, new_process a
+//   socket for the child process: the proxy sends wineserver ends of pipes
+//   (a socket pair) of its own under the same fd numbers and relays between
+//   the two.
+// * every other descriptor (alloc_file_handle's, get_handle_fd's) passes
+//   unchanged.
+
+import type { Logger } from 'pino';
+import type { ReplyFrame, RequestFrame } from '../../requests/framing.ts';
+import type { ProtocolError } from '../../requests/errors.ts';
+import { fdAddon, type FdMessage } from '../native.ts';
+import { FdSocket } from '../io/fd-socket.ts';
+import { Direction, FdRoleCode, RecordKind, ViolationChannel } from '../recording/format.ts';
+import type { Recorder, RecordContext } from '../recording/writer.ts';
+import type { FdField, ProxyProtocol } from '../protocol-adapter.ts';
+import { InflightFds, type InflightFd } from './inflight-fds.ts';
+import { ThreadRelay, type ThreadHost } from './thread-relay.ts';
+
+/** How a connection came to be. */
+export type ConnectionOrigin = 'accepted' | 'adopted' | 'child';
+
+export interface ConnectionEnvironment {
+  readonly protocol: ProxyProtocol;
+  readonly recorder: Recorder;
+  readonly log: Logger;
+  nextConnectionId(): number;
+  nextThreadKey(): number;
+  connectionOpened(connection: ClientConnection): void;
+  connectionClosed(connection: ClientConnection): void;
+  /** wineserver announced a protocol version (first message of a connection). */
+  protocolAnnounced(version: number): void;
+}
+
+const SEND_FD_SIZE = 8;
+
+export class ClientConnection implements ThreadHost {
+  readonly id: number;
+  readonly context: RecordContext;
+  log: Logger;
+  /** Wine process id, once a reply has told us. */
+  winePid = 0;
+  unixPid = 0;
+
+  private readonly client: FdSocket;
+  private readonly server: FdSocket;
+  private readonly threads = new Map<number, ThreadRelay>();
+  private firstThread: ThreadRelay | null = null;
+  private readonly inflight = new InflightFds();
+  private sawServerGreeting = false;
+  private clientEnded = false;
+  private serverEnded = false;
+  private closed = false;
+  /** Child connections created by new_process requests, waiting for the reply's pid. */
+  private readonly pendingChildren = new Map<ThreadRelay, ClientConnection>();
+  /** Threads created by new_thread requests, waiting for the reply's tid. */
+  private readonly pendingNewThreads = new Map<ThreadRelay, ThreadRelay>();
+
+  constructor(
+    private readonly env: ConnectionEnvironment,
+    clientFd: number,
+    serverFd: number,
+    readonly origin: ConnectionOrigin,
+    readonly parent: ClientConnection | null = null,
+  ) {
+    this.id = env.nextConnectionId();
+    this.context = { connection: this.id, threadKey: 0, tid: 0, pid: 0, unixPid: 0 };
+    this.log = env.log.child({ conn: this.id });
+    this.client = new FdSocket(clientFd, {
+      message: (message) => this.onClientMessage(message),
+      end: (error) => this.onClientEnd(error),
+    });
+    this.server = new FdSocket(serverFd, {
+      message: (message) => this.onServerMessage(message),
+      end: (error) => this.onServerEnd(error),
+    });
+    env.recorder.note(this.context, RecordKind.ConnectionOpen, { origin, parent: parent?.id ?? null });
+    this.log.debug({ origin, parent: parent?.id }, 'client connection opened');
+    env.connectionOpened(this);
+  }
+
+  get recorder(): Recorder {
+    return this.env.recorder;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  get threadCount(): number {
+    return this.threads.size;
+  }
+
+  /** Descriptors the proxy holds for this client (for leak accounting). */
+  openDescriptors(): number {
+    let count = (this.client.isClosed ? 0 : 1) + (this.server.isClosed ? 0 : 1) + this.inflight.size;
+    for (const thread of this.threads.values()) count += thread.openDescriptors();
+    return count;
+  }
+
+  /** Tears down everything at once (proxy shutdown, or a violating client). */
+  close(reason: string): void {
+    if (this.closed) return;
+    for (const thread of [...this.threads.values()]) thread.close(reason);
+    this.client.close();
+    this.server.close();
+    this.clientEnded = this.serverEnded = true;
+    this.finish(reason);
+  }
+
+  // ---- socket: client -> server -------------------------------------------
+
+  private onClientMessage(message: FdMessage): void {
+    if (message.extraFds > 0 || message.truncated) {
+      this.log.warn({ extraFds: message.extraFds, truncated: message.truncated }, 'client sent a malformed descriptor message');
+    }
+    if (message.data.length !== SEND_FD_SIZE || message.fd < 0) {
+      // Not what a Wine client sends; wineserver judges it (it kills the
+      // process for a partial message). Passing it on keeps behaviour identical.
+      this.recorder.record(RecordKind.ProtocolViolation, Direction.ClientToServer, this.context, -1, ViolationChannel.Socket, message.data);
+      this.forwardToServer(message.fd, message.data, FdRoleCode.Plain, this.context);
+      return;
+    }
+    const overflow = this.inflight.add({
+      tid: message.data.readUInt32LE(0),
+      clientFd: message.data.readInt32LE(4),
+      fd: message.fd,
+      data: message.data,
+    });
+    // Far more unclaimed descriptors than wineserver would keep: pass the
+    // oldest on; wineserver drops it (or keeps it) exactly as without us.
+    if (overflow) this.forwardToServer(overflow.fd, overflow.data, FdRoleCode.Plain, this.context);
+  }
+
+  private forwardToServer(fd: number, data: Buffer, role: FdRoleCode, context: RecordContext): void {
+    this.recorder.record(RecordKind.FdToServer, Direction.ClientToServer, context, -1, role, data);
+    this.server.send(fd, data, true);
+  }
+
+  private onClientEnd(error?: Error): void {
+    if (error) this.log.warn({ err: error.message }, 'client socket failed');
+    this.clientEnded = true;
+    // wineserver learns that the process is gone by the end of its socket.
+    this.server.close();
+    this.serverEnded = true;
+    for (const entry of this.inflight.takeAll()) this.dropInflight(entry);
+    this.checkDone('client closed its socket');
+  }
+
+  // ---- socket: server -> client -------------------------------------------
+
+  private onServerMessage(message: FdMessage): void {
+    if (!this.sawServerGreeting) {
+      this.sawServerGreeting = true;
+      if (message.fd >= 0 && message.data.length === 4) {
+        this.startFirstThread(message);
+        return;
+      }
+      this.log.error({ size: message.data.length, fd: message.fd }, 'unexpected first message from wineserver');
+    }
+    this.recorder.record(RecordKind.FdToClient, Direction.ServerToClient, this.context, -1, FdRoleCode.Plain, message.data);
+    this.client.send(message.fd, message.data, true);
+  }
+
+  private startFirstThread(message: FdMessage): void {
+    const version = message.data.readInt32LE(0);
+    this.env.protocolAnnounced(version);
+    if (version !== this.env.protocol.protocolVersion) {
+      this.log.error(
+        { serverVersion: version, proxyVersion: this.env.protocol.protocolVersion },
+        'wineserver speaks another protocol version than the proxy decodes; relaying without interpretation is not possible',
+      );
+    }
+    const [ourRead, clientWrite] = fdAddon.pipe();
+    const thread = new ThreadRelay(this.env.nextThreadKey(), true, this, this.context, this.log, ourRead, message.fd);
+    this.threads.set(thread.key, thread);
+    this.firstThread = thread;
+    this.recorder.record(RecordKind.FdToClient, Direction.ServerToClient, thread.context, -1, FdRoleCode.FirstRequestPipe, message.data);
+    this.client.send(clientWrite, message.data, true);
+  }
+
+  private onServerEnd(error?: Error): void {
+    if (error) this.log.warn({ err: error.message }, 'server socket failed');
+    this.serverEnded = true;
+    // The client learns that wineserver dropped it by the end of its socket.
+    this.client.close();
+    this.clientEnded = true;
+    for (const entry of this.inflight.takeAll()) this.dropInflight(entry);
+    this.checkDone('wineserver closed the socket');
+  }
+
+  private dropInflight(entry: InflightFd): void {
+    this.recorder.record(RecordKind.FdDropped, Direction.ClientToServer, this.context, -1, 0, entry.data);
+    fdAddon.close(entry.fd);
+  }
+
+  // ---- requests and replies (ThreadHost) ----------------------------------
+
+  prepareRequest(thread: ThreadRelay, frame: RequestFrame, resume: () => void): boolean {
+    const fields = this.env.protocol.fdFields.get(frame.code);
+    if (!fields) return true;
+    if (frame.code === this.env.protocol.codes.initFirstThread && frame.bytes.length >= 64) {
+      this.noteUnixPid(frame.bytes.readInt32LE(this.env.protocol.requestOffsets.initFirstThreadUnixPid));
+    }
+    // The descriptors were sent before the request, but their messages may
+    // still wait in the socket buffer: take them in first.
+    this.client.drainNow();
+    for (const field of fields) this.claimField(thread, frame, field);
+    if (this.server.pendingSends === 0) return true;
+    // wineserver must find the descriptors on its socket when it handles the request.
+    this.server.whenFlushed(resume);
+    return false;
+  }
+
+  private claimField(thread: ThreadRelay, frame: RequestFrame, field: FdField): void {
+    if (frame.bytes.length < field.offset + 4) return;
+    const clientFd = frame.bytes.readInt32LE(field.offset);
+    if (clientFd === -1) return;
+    const entry = this.inflight.claim(clientFd, thread.tid, thread.isFirst);
+    if (!entry) {
+      // wineserver will look for it in vain and fail the request itself.
+      this.log.warn({ request: this.env.protocol.requestName(frame.code), field: field.name, clientFd }, 'request names a descriptor the client did not send');
+      return;
+    }
+    switch (field.role) {
+      case 'plain':
+        this.forwardToServer(entry.fd, entry.data, FdRoleCode.Plain, thread.context);
+        return;
+      case 'reply_pipe': {
+        const [fromServer, serverWrite] = fdAddon.pipe();
+        thread.attachReplyPipe(fromServer, entry.fd);
+        this.forwardToServer(serverWrite, entry.data, FdRoleCode.ReplyPipe, thread.context);
+        return;
+      }
+      case 'wait_pipe': {
+        const [fromServer, serverWrite] = fdAddon.pipe();
+        thread.attachWaitPipe(fromServer, entry.fd);
+        this.forwardToServer(serverWrite, entry.data, FdRoleCode.WaitPipe, thread.context);
+        return;
+      }
+      case 'request_pipe': {
+        const [serverRead, toServer] = fdAddon.pipe();
+        const created = new ThreadRelay(this.env.nextThreadKey(), false, this, this.context, this.log, entry.fd, toServer);
+        created.setProcessIdentity(this.winePid, this.unixPid);
+        this.threads.set(created.key, created);
+        this.pendingNewThreads.set(thread, created);
+        this.forwardToServer(serverRead, entry.data, FdRoleCode.RequestPipe, thread.context);
+        return;
+      }
+      case 'process_socket': {
+        const [ours, serverEnd] = fdAddon.socketpair();
+        const child = new ClientConnection(this.env, entry.fd, ours, 'child', this);
+        this.pendingChildren.set(thread, child);
+        this.forwardToServer(serverEnd, entry.data, FdRoleCode.ProcessSocket, thread.context);
+        return;
+      }
+    }
+  }
+
+  inspectReply(thread: ThreadRelay, code: number, frame: ReplyFrame): void {
+    const { codes, replyOffsets } = this.env.protocol;
+    const ok = frame.error === 0;
+    if (code === codes.initFirstThread && ok) {
+      this.winePid = frame.bytes.readUInt32LE(replyOffsets.initFirstThreadPid);
+      this.context.pid = this.winePid;
+      for (const t of this.threads.values()) t.setProcessIdentity(this.winePid, this.unixPid);
+      thread.setTid(frame.bytes.readUInt32LE(replyOffsets.initFirstThreadTid));
+      this.log = this.log.child({ pid: this.winePid, unixPid: this.unixPid });
+      thread.log = this.log.child({ tid: thread.tid });
+      this.log.debug('process initialised');
+    } else if (code === codes.newThread) {
+      const created = this.pendingNewThreads.get(thread);
+      this.pendingNewThreads.delete(thread);
+      if (created && ok) created.setTid(frame.bytes.readUInt32LE(replyOffsets.newThreadTid));
+    } else if (code === codes.newProcess) {
+      const child = this.pendingChildren.get(thread);
+      this.pendingChildren.delete(thread);
+      if (child && ok) child.setWinePid(frame.bytes.readUInt32LE(replyOffsets.newProcessPid));
+    }
+  }
+
+  /** Called on the init_first_thread request: the unix pid of the client. */
+  noteUnixPid(unixPid: number): void {
+    if (this.unixPid === unixPid) return;
+    this.unixPid = unixPid;
+    this.context.unixPid = unixPid;
+    for (const t of this.threads.values()) t.setProcessIdentity(this.winePid, unixPid);
+  }
+
+  private setWinePid(pid: number): void {
+    this.winePid = pid;
+    this.context.pid = pid;
+    for (const t of this.threads.values()) t.setProcessIdentity(pid, this.unixPid);
+    this.log = this.log.child({ pid });
+  }
+
+  protocolViolation(thread: ThreadRelay, channel: ViolationChannel, error: ProtocolError): void {
+    // Policy (docs/architecture.md): a client whose request stream cannot be
+    // framed is disconnected. wineserver then ends the process as it ends one
+    // whose pipes closed, and no garbage of unbounded size is buffered.
+    this.log.error({ tid: thread.tid, channel: ViolationChannel[channel], code: error.code, err: error.message }, 'protocol violation; closing this client');
+    this.recorder.record(RecordKind.ProtocolViolation, channel === ViolationChannel.RequestPipe ? Direction.ClientToServer : Direction.ServerToClient, thread.context, -1, channel, Buffer.from(JSON.stringify({ code: error.code, message: error.message })));
+    queueMicrotask(() => this.close(`protocol violation: ${error.code}`));
+  }
+
+  threadClosed(thread: ThreadRelay): void {
+    this.threads.delete(thread.key);
+    this.pendingNewThreads.delete(thread);
+    this.pendingChildren.delete(thread);
+    if (this.firstThread === thread) this.firstThread = null;
+    this.checkDone('threads closed');
+  }
+
+  private checkDone(reason: string): void {
+    if (this.closed || !this.clientEnded || !this.serverEnded || this.threads.size > 0) return;
+    this.finish(reason);
+  }
+
+  private finish(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const entry of this.inflight.takeAll()) this.dropInflight(entry);
+    this.recorder.note(this.context, RecordKind.ConnectionClose, { reason });
+    this.log.debug({ reason }, 'client connection closed');
+    this.env.connectionClosed(this);
+  }
+}
+

@@ -1,0 +1,259 @@
+// The three pipes of one client thread, relayed through the proxy:
+//   request pipe  client -> proxy -> wineserver  (framed requests)
+//   reply pipe    wineserver -> proxy -> client  (framed replies)
+//   wait pipe     wineserver -> proxy -> client  (16-byte wake_up_reply)
+// Every request and reply is framed, recorded and matched (replies come in
+// request order; a well-behaved thread has at most one outstanding). What a
+// request does with descriptors is the connection's business (host hooks).
+
+import type { Logger } from 'pino';
+import { ReplyFramer, RequestFramer, type FrameSink, type ReplyFrame, type RequestFrame } from '../../requests/framing.ts';
+import type { ProtocolError } from '../../requests/errors.ts';
+import { FdReader, FdWriter } from '../io/pipe-io.ts';
+import { Direction, RecordKind, ViolationChannel } from '../recording/format.ts';
+import type { Recorder, RecordContext } from '../recording/writer.ts';
+
+export const WAKE_UP_REPLY_SIZE = 16;
+
+export interface ThreadHost {
+  readonly recorder: Recorder;
+  /**
+   * Called for each request before it is forwarded. Returns true when the
+   * request may go at once, or false after arranging to call `resume` when it
+   * may (descriptor messages still queued on the server socket).
+   */
+  prepareRequest(thread: ThreadRelay, frame: RequestFrame, resume: () => void): boolean;
+  /** Called for each reply (with the request code it answers, -1 if unknown) before it is forwarded. */
+  inspectReply(thread: ThreadRelay, code: number, frame: ReplyFrame): void;
+  /** A framing violation: the host decides the fate of the client. */
+  protocolViolation(thread: ThreadRelay, channel: ViolationChannel, error: ProtocolError): void;
+  /** All pipes of the thread are closed. */
+  threadClosed(thread: ThreadRelay): void;
+}
+
+interface PipeLeg {
+  reader: FdReader;
+  writer: FdWriter;
+}
+
+export class ThreadRelay {
+  /** Wine thread id, once a reply has told us. */
+  tid = 0;
+  /** The same context object is reused by every record of this thread. */
+  readonly context: RecordContext;
+  log: Logger;
+
+  private request: PipeLeg;
+  private reply: PipeLeg | null = null;
+  private wait: PipeLeg | null = null;
+  private readonly requestFramer = new RequestFramer();
+  private readonly replyFramer = new ReplyFramer();
+  /** Codes of forwarded requests still waiting for their reply, oldest first. */
+  private readonly outstanding: number[] = [];
+  /** Frames held back while `prepareRequest` waits. */
+  private readonly held: RequestFrame[] = [];
+  private holding = false;
+  private readonly waitPartial = Buffer.alloc(WAKE_UP_REPLY_SIZE);
+  private waitPartialLength = 0;
+  private closed = false;
+  private readonly traceEnabled: boolean;
+
+  private readonly requestSink: FrameSink<RequestFrame> = {
+    frame: (frame) => this.onRequestFrame(frame),
+    error: (error) => this.host.protocolViolation(this, ViolationChannel.RequestPipe, error),
+  };
+  private readonly replySink: FrameSink<ReplyFrame> = {
+    frame: (frame) => this.onReplyFrame(frame),
+    error: (error) => this.host.protocolViolation(this, ViolationChannel.ReplyPipe, error),
+  };
+
+  constructor(
+    readonly key: number,
+    readonly isFirst: boolean,
+    private readonly host: ThreadHost,
+    connectionContext: RecordContext,
+    log: Logger,
+    requestFromClient: number,
+    requestToServer: number,
+  ) {
+    this.context = { ...connectionContext, threadKey: key };
+    this.log = log;
+    this.traceEnabled = log.isLevelEnabled('trace');
+    this.request = this.makeLeg(requestFromClient, requestToServer, 'request', (chunk, reader) => {
+      this.requestFramer.push(chunk, this.requestSink);
+      if (this.requestFramer.pendingBytes > 0) reader.detachBuffer();
+    });
+    host.recorder.record(RecordKind.ThreadOpen, Direction.None, this.context, -1, isFirst ? 1 : 0, Buffer.alloc(0));
+  }
+
+  /** The thread's reply pipe: our read end (wineserver writes) and the client's write end. */
+  attachReplyPipe(fromServer: number, toClient: number): void {
+    this.reply?.reader.close();
+    this.reply?.writer.close();
+    this.reply = this.makeLeg(fromServer, toClient, 'reply', (chunk, reader) => {
+      this.replyFramer.push(chunk, this.replySink);
+      if (this.replyFramer.pendingBytes > 0) reader.detachBuffer();
+    });
+  }
+
+  /** The thread's wait pipe: our read end (wineserver writes) and the client's write end. */
+  attachWaitPipe(fromServer: number, toClient: number): void {
+    this.wait?.reader.close();
+    this.wait?.writer.close();
+    this.wait = this.makeLeg(fromServer, toClient, 'wait', (chunk) => this.onWaitBytes(chunk));
+  }
+
+  setTid(tid: number): void {
+    if (this.tid === tid) return;
+    this.tid = tid;
+    this.context.tid = tid;
+    this.log = this.log.child({ tid });
+    this.host.recorder.record(RecordKind.ThreadId, Direction.None, this.context, -1, 0, Buffer.alloc(0));
+  }
+
+  /** Updates the process identity carried by this thread's records. */
+  setProcessIdentity(pid: number, unixPid: number): void {
+    this.context.pid = pid;
+    this.context.unixPid = unixPid;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Closes every pipe end the proxy holds for this thread. */
+  close(reason: string): void {
+    if (this.closed) return;
+    for (const leg of [this.request, this.reply, this.wait]) {
+      leg?.reader.close();
+      leg?.writer.close();
+    }
+    this.finish(reason);
+  }
+
+  /** Descriptors the proxy holds for this thread (for leak accounting). */
+  openDescriptors(): number {
+    let count = 0;
+    for (const leg of [this.request, this.reply, this.wait]) {
+      if (!leg) continue;
+      if (!leg.reader.isClosed) count++;
+      if (!leg.writer.isClosed) count++;
+    }
+    return count;
+  }
+
+  private makeLeg(
+    readFd: number,
+    writeFd: number,
+    name: 'request' | 'reply' | 'wait',
+    onData: (chunk: Buffer, reader: FdReader) => void,
+  ): PipeLeg {
+    const leg = {} as PipeLeg;
+    leg.writer = new FdWriter(writeFd, {
+      error: (error) => {
+        // The reading side is gone: nothing more can be delivered this way.
+        if (this.traceEnabled) this.log.trace({ pipe: name, err: error.message }, 'pipe peer gone');
+        leg.reader.close();
+        this.checkDone(`${name} pipe peer closed`);
+      },
+      drain: () => leg.reader.resume(),
+    });
+    leg.reader = new FdReader(readFd, {
+      data: (chunk) => {
+        onData(chunk, leg.reader);
+        // Backpressure: stop reading while the other side cannot keep up.
+        if (leg.writer.pending > 1024 * 1024) leg.reader.pause();
+      },
+      end: (error) => {
+        if (error) this.log.warn({ pipe: name, err: error.message }, 'pipe read failed');
+        leg.writer.end();
+        this.checkDone(`${name} pipe closed`);
+      },
+    });
+    return leg;
+  }
+
+  private onRequestFrame(frame: RequestFrame): void {
+    if (this.closed) return;
+    if (this.holding) {
+      this.held.push(frame);
+      return;
+    }
+    if (!this.host.prepareRequest(this, frame, () => this.releaseHeld(frame))) {
+      this.holding = true;
+      this.request.reader.pause();
+      return;
+    }
+    this.forwardRequest(frame);
+  }
+
+  private releaseHeld(first: RequestFrame): void {
+    this.holding = false;
+    if (this.closed) return;
+    this.forwardRequest(first);
+    const waiting = this.held.splice(0);
+    for (const frame of waiting) this.onRequestFrame(frame);
+    if (!this.holding) this.request.reader.resume();
+  }
+
+  private forwardRequest(frame: RequestFrame): void {
+    this.host.recorder.record(RecordKind.Request, Direction.ClientToServer, this.context, frame.code, 0, frame.bytes);
+    if (this.traceEnabled) this.log.trace({ code: frame.code, size: frame.bytes.length }, 'request');
+    this.outstanding.push(frame.code);
+    this.replyFramer.expect(frame.replySize);
+    this.request.writer.write(frame.bytes);
+  }
+
+  private onReplyFrame(frame: ReplyFrame): void {
+    const code = this.outstanding.length > 0 ? this.outstanding.shift()! : -1;
+    this.host.recorder.record(RecordKind.Reply, Direction.ServerToClient, this.context, code, 0, frame.bytes);
+    if (this.traceEnabled) this.log.trace({ code, error: frame.error, size: frame.bytes.length }, 'reply');
+    this.host.inspectReply(this, code, frame);
+    this.reply?.writer.write(frame.bytes);
+  }
+
+  private onWaitBytes(chunk: Buffer): void {
+    // Wake-ups are fixed-size records; forward whole ones so a record of the
+    // recording always equals one wake-up the client reads.
+    let at = 0;
+    if (this.waitPartialLength > 0) {
+      const take = Math.min(WAKE_UP_REPLY_SIZE - this.waitPartialLength, chunk.length);
+      chunk.copy(this.waitPartial, this.waitPartialLength, 0, take);
+      this.waitPartialLength += take;
+      at = take;
+      if (this.waitPartialLength < WAKE_UP_REPLY_SIZE) return;
+      this.forwardWakeup(Buffer.from(this.waitPartial));
+      this.waitPartialLength = 0;
+    }
+    while (chunk.length - at >= WAKE_UP_REPLY_SIZE) {
+      this.forwardWakeup(Buffer.from(chunk.subarray(at, at + WAKE_UP_REPLY_SIZE)));
+      at += WAKE_UP_REPLY_SIZE;
+    }
+    if (at < chunk.length) {
+      chunk.copy(this.waitPartial, 0, at);
+      this.waitPartialLength = chunk.length - at;
+    }
+  }
+
+  private forwardWakeup(bytes: Buffer): void {
+    this.host.recorder.record(RecordKind.Wakeup, Direction.ServerToClient, this.context, -1, 0, bytes);
+    if (this.traceEnabled) this.log.trace({ cookie: bytes.readBigUInt64LE(0).toString(16), signaled: bytes.readInt32LE(8) }, 'wakeup');
+    this.wait?.writer.write(bytes);
+  }
+
+  private checkDone(reason: string): void {
+    if (this.closed) return;
+    for (const leg of [this.request, this.reply, this.wait]) {
+      if (leg && !leg.reader.isClosed) return;
+    }
+    // Readers all closed; writers are closed or close themselves once flushed.
+    this.finish(reason);
+  }
+
+  private finish(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.host.recorder.note(this.context, RecordKind.ThreadClose, { reason });
+    this.host.threadClosed(this);
+  }
+}

@@ -1,0 +1,131 @@
+// Pieces shared by `winekernel run` and `winekernel serve`: a proxy in
+// front of a private legacy wineserver, with optional recording.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { LegacyWineserver } from './legacy-wineserver.ts';
+import { loadProxyProtocol } from './protocol-adapter.ts';
+import { WineserverProxy } from './proxy-server.ts';
+import { NullRecorder, RecordingWriter, type Recorder } from './recording/writer.ts';
+import { RecordKind } from './recording/format.ts';
+import type { WineInstallation } from './wine-env.ts';
+
+export interface SessionOptions {
+  mode: 'run' | 'serve';
+  wine: WineInstallation;
+  prefix: string;
+  recordFile?: string;
+  /** Where wineserver's stderr goes; inherit by default. */
+  serverStderrFile?: string;
+  command?: string[];
+  log: Logger;
+}
+
+/** A proxy with its wineserver; `restartable` servers come back on the next client after dying. */
+export class ProxySession {
+  server: LegacyWineserver;
+  private restarting: Promise<void> | null = null;
+  private stopping = false;
+
+  private constructor(
+    readonly options: SessionOptions,
+    readonly privateRoot: string,
+    readonly proxy: WineserverProxy,
+    readonly recorder: Recorder,
+    server: LegacyWineserver,
+    private readonly serverStderr: number | 'inherit',
+  ) {
+    this.server = server;
+  }
+
+  static async start(options: SessionOptions): Promise<ProxySession> {
+    const { protocol, fallbackReason } = await loadProxyProtocol();
+    if (fallbackReason) options.log.debug({ reason: fallbackReason }, 'using the built-in Wine 8.0 request table');
+    const recorder: Recorder = options.recordFile
+      ? new RecordingWriter(
+          options.recordFile,
+          { protocolVersion: protocol.protocolVersion, wineVersion: options.wine.version, prefix: options.prefix, command: options.command, mode: options.mode },
+          (error) => options.log.error({ err: error.message }, 'recording stopped'),
+        )
+      : new NullRecorder();
+    const privateRoot = fs.mkdtempSync('/tmp/winekernel-') // short: socket paths are limited to 107 bytes;
+    const serverStderr = options.serverStderrFile ? fs.openSync(options.serverStderrFile, 'a') : 'inherit';
+    let server: LegacyWineserver;
+    try {
+      server = await LegacyWineserver.start({
+        wineserver: options.wine.wineserver,
+        prefix: options.prefix,
+        privateRoot: path.join(privateRoot, 'server'),
+        persistent: options.mode === 'serve',
+        stderr: serverStderr,
+        log: options.log,
+      });
+    } catch (error) {
+      recorder.close();
+      fs.rmSync(privateRoot, { recursive: true, force: true });
+      throw error;
+    }
+    let session: ProxySession | null = null;
+    const proxy = new WineserverProxy({
+      protocol,
+      log: options.log,
+      recorder,
+      connectUpstream: () => session!.connectUpstream(),
+    });
+    session = new ProxySession(options, privateRoot, proxy, recorder, server, serverStderr);
+    server.exited.then((exit) => session!.onServerExit(exit));
+    return session;
+  }
+
+  private connectUpstream(): number | null {
+    if (this.server.hasExited && this.options.mode === 'serve' && !this.stopping) {
+      // serve: a wineserver that died (or was killed) comes back for the next client.
+      this.restart();
+      return null;
+    }
+    return this.server.connect();
+  }
+
+  private restart(): void {
+    if (this.restarting) return;
+    this.options.log.warn('wineserver is gone; starting a new one for the next client');
+    this.restarting = LegacyWineserver.start({
+      wineserver: this.options.wine.wineserver,
+      prefix: this.options.prefix,
+      privateRoot: path.join(this.privateRoot, 'server'),
+      persistent: true,
+      stderr: this.serverStderr,
+      log: this.options.log,
+    })
+      .then((server) => {
+        this.server = server;
+        server.exited.then((exit) => this.onServerExit(exit));
+      })
+      .catch((error) => this.options.log.error({ err: (error as Error).message }, 'cannot restart wineserver'))
+      .finally(() => {
+        this.restarting = null;
+      });
+  }
+
+  private onServerExit(exit: { code: number | null; signal: NodeJS.Signals | null }): void {
+    this.recorder.note(null, RecordKind.Note, { event: 'wineserver-exit', code: exit.code, signal: exit.signal });
+    if (!this.stopping) {
+      const level = exit.code === 0 && this.options.mode === 'run' ? 'debug' : 'warn';
+      this.options.log[level]({ code: exit.code, signal: exit.signal }, 'wineserver exited');
+    }
+  }
+
+  /** Stops wineserver (saving the registry), drops every client, removes private files. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.restarting;
+    this.proxy.stop(false);
+    await this.server.stop();
+    // wineserver's end closes every relayed pipe; whatever is left goes now.
+    this.proxy.stop(true);
+    this.recorder.close();
+    if (typeof this.serverStderr === 'number') fs.closeSync(this.serverStderr);
+    fs.rmSync(this.privateRoot, { recursive: true, force: true });
+  }
+}
