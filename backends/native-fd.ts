@@ -2,7 +2,7 @@
 // themselves (the in-process backend). Node has no dup(), so this comes from a
 // native addon: native/build/Release/winekernel_fd.node (the proxy's fd
 // addon) or, when that one is not built, the device addon, which exports the
-// same two functions. Both are loaded lazily, on first use.
+// same two functions (as dupFd/closeFd). Both are loaded lazily, on first use.
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -58,12 +58,18 @@ let loaded: NativeFdOps | null = null;
 export function loadNativeFdOps(): NativeFdOps {
   if (loaded) return loaded;
   const failures: string[] = [];
-  for (const file of ['winekernel_fd.node', 'winekernel_device.node']) {
+  // the fd addon calls them dup/close; the device addon dupFd/closeFd (its
+  // close() closes handles)
+  const candidates = [
+    { file: 'winekernel_fd.node', dup: 'dup', close: 'close' },
+    { file: 'winekernel_device.node', dup: 'dupFd', close: 'closeFd' },
+  ];
+  for (const { file, dup, close } of candidates) {
     const full = path.join(nativeBuildDir, file);
     try {
-      const addon = requireAddon(full) as Partial<RawFdAddon>;
-      if (typeof addon.dup === 'function' && typeof addon.close === 'function') {
-        loaded = adapt(addon as RawFdAddon);
+      const addon = requireAddon(full) as Record<string, unknown>;
+      if (typeof addon[dup] === 'function' && typeof addon[close] === 'function') {
+        loaded = adapt({ dup: addon[dup] as RawFdAddon['dup'], close: addon[close] as RawFdAddon['close'] });
         return loaded;
       }
       failures.push(`${file}: exports no dup/close`);

@@ -13,6 +13,7 @@ const commands: Record<string, () => Promise<{ command: Command }>> = {
   trace: () => import('./commands/trace.ts'),
   run: () => import('./commands/run.ts'),
   serve: () => import('./commands/serve.ts'),
+  coverage: () => import('./commands/coverage.ts'),
 };
 
 function usage(): string {

@@ -1,6 +1,7 @@
 // The legacy wineserver behind the proxy: started for one prefix in a mount
-// namespace where /tmp/.wine-<uid> is a private directory, so its socket
-// lands at <private>/server-<dev>-<ino>/socket where only the proxy looks.
+// namespace where wine's server base directory is a private one, so its
+// socket lands at <private>/server-<dev>-<ino>/socket where only the proxy
+// looks.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -9,12 +10,14 @@ import type { Logger } from 'pino';
 import { fdAddon, isErrno } from './native.ts';
 import { ProxyError } from './errors.ts';
 import { MOUNT_FAILED_STATUS, spawnWithPrivateWineDir } from './namespace.ts';
-import { serverDirName } from './wine-env.ts';
+import type { ServerLocation } from './wine-env.ts';
 
 export interface LegacyWineserverOptions {
   wineserver: string;
   prefix: string;
-  /** Mounted over /tmp/.wine-<uid> for the wineserver. */
+  /** Where wine looks for the prefix's server directory. */
+  location: ServerLocation;
+  /** Mounted over `location.baseDir` for the wineserver. */
   privateRoot: string;
   /** `-p`: stay up when the last client leaves (serve), else `-p0` (run). */
   persistent: boolean;
@@ -56,9 +59,9 @@ export class LegacyWineserver {
   }
 
   static async start(options: LegacyWineserverOptions): Promise<LegacyWineserver> {
-    const socketPath = path.join(options.privateRoot, serverDirName(options.prefix), 'socket');
+    const socketPath = path.join(options.privateRoot, options.location.serverDirName, 'socket');
     const argv = [options.wineserver, '--foreground', options.persistent ? '--persistent' : '--persistent=0'];
-    const child = spawnWithPrivateWineDir(options.privateRoot, argv, {
+    const child = spawnWithPrivateWineDir(options.location.baseDir, options.privateRoot, argv, {
       env: { ...(options.env ?? process.env), WINEPREFIX: options.prefix },
       stdio: ['ignore', 'ignore', options.stderr],
       detached: false,
@@ -70,7 +73,7 @@ export class LegacyWineserver {
       if (server.exitInfo) {
         const { code, signal } = server.exitInfo;
         if (code === MOUNT_FAILED_STATUS) {
-          throw new ProxyError('NAMESPACE_UNAVAILABLE', 'cannot mount a private /tmp/.wine directory for wineserver (mount namespaces need root or CAP_SYS_ADMIN)');
+          throw new ProxyError('NAMESPACE_UNAVAILABLE', `cannot mount a private directory over ${options.location.baseDir} for wineserver (mount namespaces need root or CAP_SYS_ADMIN)`);
         }
         throw new ProxyError('WINESERVER_REFUSED', `wineserver for ${options.prefix} exited at start (${signal ? `signal ${signal}` : `status ${code}`}); see its messages above`);
       }

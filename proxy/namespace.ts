@@ -1,4 +1,6 @@
-// Runs a command with a private directory mounted over /tmp/.wine-<uid>, in
+// Runs a command with a private directory mounted over the directory that
+// holds wine's server directories (/tmp/.wine-<uid>, or Debian's per-prefix
+// <root>/wine-XXXXXX; see wine-env.ts), in
 // a mount namespace of its own (unshare -m). That is how the proxy puts a
 // socket of its choosing where wine looks for the server (and gives the
 // legacy wineserver a server directory that collides with nobody's): the
@@ -7,7 +9,7 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import fs from 'node:fs';
 import { ProxyError } from './errors.ts';
-import { ensurePrivateDir, wineTmpDir } from './wine-env.ts';
+import { ensurePrivateDir } from './wine-env.ts';
 
 /** Exit status of the shim when the bind mount fails. */
 export const MOUNT_FAILED_STATUS = 125;
@@ -22,12 +24,11 @@ export function findUnshare(): string {
 }
 
 /**
- * Spawns `argv` so that, for it and its children, /tmp/.wine-<uid> is
- * `privateRoot`. The caller handles the child's exit; status 125 means the
+ * Spawns `argv` so that, for it and its children, `target` shows the
+ * contents of `privateRoot`. The caller handles the child's exit; status 125 means the
  * mount failed (not permitted?).
  */
-export function spawnWithPrivateWineDir(privateRoot: string, argv: string[], options: SpawnOptions): ChildProcess {
-  const target = wineTmpDir();
+export function spawnWithPrivateWineDir(target: string, privateRoot: string, argv: string[], options: SpawnOptions): ChildProcess {
   // The mount point must exist; wine would create it with the same mode.
   ensurePrivateDir(target);
   ensurePrivateDir(privateRoot);

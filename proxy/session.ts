@@ -9,7 +9,7 @@ import { loadProxyProtocol } from './protocol-adapter.ts';
 import { WineserverProxy } from './proxy-server.ts';
 import { NullRecorder, RecordingWriter, type Recorder } from './recording/writer.ts';
 import { RecordKind } from './recording/format.ts';
-import type { WineInstallation } from './wine-env.ts';
+import { serverLocation, type ServerLocation, type WineInstallation } from './wine-env.ts';
 
 export interface SessionOptions {
   mode: 'run' | 'serve';
@@ -33,6 +33,7 @@ export class ProxySession {
     readonly privateRoot: string,
     readonly proxy: WineserverProxy,
     readonly recorder: Recorder,
+    readonly location: ServerLocation,
     server: LegacyWineserver,
     private readonly serverStderr: number | 'inherit',
   ) {
@@ -50,12 +51,14 @@ export class ProxySession {
         )
       : new NullRecorder();
     const privateRoot = fs.mkdtempSync('/tmp/winekernel-') // short: socket paths are limited to 107 bytes;
+    const location = serverLocation(options.prefix, options.wine.wineserver);
     const serverStderr = options.serverStderrFile ? fs.openSync(options.serverStderrFile, 'a') : 'inherit';
     let server: LegacyWineserver;
     try {
       server = await LegacyWineserver.start({
         wineserver: options.wine.wineserver,
         prefix: options.prefix,
+        location,
         privateRoot: path.join(privateRoot, 'server'),
         persistent: options.mode === 'serve',
         stderr: serverStderr,
@@ -73,7 +76,7 @@ export class ProxySession {
       recorder,
       connectUpstream: () => session!.connectUpstream(),
     });
-    session = new ProxySession(options, privateRoot, proxy, recorder, server, serverStderr);
+    session = new ProxySession(options, privateRoot, proxy, recorder, location, server, serverStderr);
     server.exited.then((exit) => session!.onServerExit(exit));
     return session;
   }
@@ -93,6 +96,7 @@ export class ProxySession {
     this.restarting = LegacyWineserver.start({
       wineserver: this.options.wine.wineserver,
       prefix: this.options.prefix,
+      location: this.location,
       privateRoot: path.join(this.privateRoot, 'server'),
       persistent: true,
       stderr: this.serverStderr,

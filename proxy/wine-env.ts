@@ -1,7 +1,6 @@
 // Where Wine keeps things on this machine: the binaries, the prefix, and the
 // server directory whose name the clients derive from the prefix's device
-// and inode (/tmp/.wine-<uid>/server-<dev hex>-<inode hex>, a fixed /tmp
-// path: TMPDIR does not move it).
+// and inode (see serverLocation for the two layouts in use).
 
 import fs from 'node:fs';
 import os from 'node:os';
@@ -85,15 +84,78 @@ export function ensurePrefixDirectory(prefix: string): void {
   fs.mkdirSync(prefix, { mode: 0o777 });
 }
 
-/** /tmp/.wine-<uid>: the directory wine and wineserver put server directories in. */
-export function wineTmpDir(): string {
-  return `/tmp/.wine-${process.getuid!()}`;
+/**
+ * Where wine and wineserver put a prefix's server directory. Two layouts:
+ *
+ * - upstream Wine: /tmp/.wine-<uid>/server-<dev>-<ino>
+ * - Debian's patched Wine (the one installed here): <root>/<name>/server-<dev>-<ino>,
+ *   where <root> is /run/user/<uid> if that exists, else $TMPDIR, else /tmp,
+ *   and <name> ("wine-" + 6 random characters) is kept in the file
+ *   <prefix>/wineserver, created (mode 0400) by whoever comes first.
+ *
+ * In both, "base" is the directory holding server-<dev>-<ino>; the proxy
+ * mounts private directories over it.
+ */
+export type ServerDirLayout = 'upstream' | 'debian-tmpdir';
+
+export interface ServerLocation {
+  layout: ServerDirLayout;
+  /** The directory holding server-<dev>-<ino>. */
+  baseDir: string;
+  /** server-<dev hex>-<inode hex> */
+  serverDirName: string;
+  /** baseDir/serverDirName/socket */
+  socketPath: string;
 }
 
-/** `server-<dev hex>-<inode hex>`, the per-prefix server directory name. */
-export function serverDirName(prefix: string): string {
+const layoutCache = new Map<string, ServerDirLayout>();
+
+/** Tells the layouts apart by a string only Debian's patched wineserver contains. */
+export function detectServerDirLayout(wineserver: string): ServerDirLayout {
+  let layout = layoutCache.get(wineserver);
+  if (!layout) {
+    const binary = fs.readFileSync(fs.realpathSync(wineserver));
+    layout = binary.includes('wineserver tmpdir') && binary.includes('wine-XXXXXX') ? 'debian-tmpdir' : 'upstream';
+    layoutCache.set(wineserver, layout);
+  }
+  return layout;
+}
+
+const DEBIAN_NAME = /^wine-[A-Za-z0-9]{6}$/;
+
+function debianRoot(env: NodeJS.ProcessEnv): string {
+  const runtime = `/run/user/${process.getuid!()}`;
+  try {
+    if (fs.statSync(runtime).isDirectory()) return runtime;
+  } catch {
+    // no per-user runtime directory
+  }
+  return env.TMPDIR || '/tmp';
+}
+
+/** Reads (or, like the first wine process would, creates) <prefix>/wineserver. */
+function debianBaseDir(prefix: string, env: NodeJS.ProcessEnv): string {
+  const root = debianRoot(env);
+  const nameFile = path.join(prefix, 'wineserver');
+  let name: string;
+  if (fs.existsSync(nameFile)) {
+    name = fs.readFileSync(nameFile, 'utf8').trim();
+    if (!DEBIAN_NAME.test(name)) {
+      throw new ProxyError('PREFIX_INVALID', `${nameFile} does not hold a wineserver directory name (found ${JSON.stringify(name.slice(0, 40))}); remove it and retry`);
+    }
+  } else {
+    name = path.basename(fs.mkdtempSync(path.join(root, 'wine-')));
+    fs.writeFileSync(nameFile, name, { mode: 0o400, flag: 'wx' });
+  }
+  return path.join(root, name);
+}
+
+export function serverLocation(prefix: string, wineserver: string, env: NodeJS.ProcessEnv = process.env): ServerLocation {
+  const layout = detectServerDirLayout(wineserver);
+  const baseDir = layout === 'debian-tmpdir' ? debianBaseDir(prefix, env) : `/tmp/.wine-${process.getuid!()}`;
   const stats = fs.statSync(prefix, { bigint: true });
-  return `server-${stats.dev.toString(16)}-${stats.ino.toString(16)}`;
+  const serverDirName = `server-${stats.dev.toString(16)}-${stats.ino.toString(16)}`;
+  return { layout, baseDir, serverDirName, socketPath: path.join(baseDir, serverDirName, 'socket') };
 }
 
 /** Creates a directory with mode 0700 if missing; checks owner and mode as wine does. */

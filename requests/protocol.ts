@@ -39,6 +39,8 @@ export class Protocol {
   /** Status codes wineserver prints by name, sorted by name. */
   readonly statusNames: ReadonlyArray<readonly [string, number]>;
   private readonly statusByValue = new Map<number, string>();
+  /** Binds statusName for trace contexts (kinds print statuses inside APC results). */
+  private readonly nameStatus = (status: number) => this.statusName(status);
 
   constructor(private readonly generated: GeneratedProtocol) {
     this.wineVersion = generated.wineVersion;
@@ -113,7 +115,7 @@ export class Protocol {
   formatRequest(tid: number, request: DecodedRequest<any>, ctx: TraceContext = {}): string {
     const trace = this.generated.requestTracers[request.code];
     if (!trace) return `${hex4(tid)}: ${request.code}(?)`;
-    return `${hex4(tid)}: ${request.name}(${trace(request.body, ctx)} )`;
+    return `${hex4(tid)}: ${request.name}(${trace(request.body, this.traceContext(ctx))} )`;
   }
 
   /** `0024: add_atom() = 0 { atom=c001 }`, as wineserver's +server trace prints a reply. */
@@ -122,7 +124,11 @@ export class Protocol {
     if (!info) return `${hex4(tid)}: ${reply.code}() = ${this.statusName(reply.error)}`;
     const head = `${hex4(tid)}: ${info.name}() = ${this.statusName(reply.error)}`;
     if (!info.replyHasMembers) return head;
-    return `${head} {${this.generated.replyTracers[reply.code](reply.body, ctx)} }`;
+    return `${head} {${this.generated.replyTracers[reply.code](reply.body, this.traceContext(ctx))} }`;
+  }
+
+  private traceContext(ctx: TraceContext): TraceContext {
+    return ctx.statusName ? ctx : { ...ctx, statusName: this.nameStatus };
   }
 }
 

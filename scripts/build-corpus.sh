@@ -48,10 +48,16 @@ for src in "$src_dir"/*.c; do
         uptodate=$((uptodate + 1))
         continue
     fi
-    # Build to a temporary name so an interrupted build never leaves a
-    # truncated .exe that looks up to date.
-    "$cc" "${cflags[@]}" -I "$src_dir" -o "$exe.tmp" "$src" "${libs[@]}"
-    mv -f "$exe.tmp" "$exe"
+    # Build to a temporary name (unique per build, test workers may build
+    # concurrently) so an interrupted build never leaves a truncated .exe
+    # that looks up to date; rename is atomic.
+    tmp="$exe.tmp.$$"
+    if ! "$cc" "${cflags[@]}" -I "$src_dir" -o "$tmp" "$src" "${libs[@]}"; then
+        rm -f "$tmp"
+        echo "build-corpus: failed to build $name.exe" >&2
+        exit 1
+    fi
+    mv -f "$tmp" "$exe"
     built=$((built + 1))
     echo "build-corpus: built $name.exe"
 done

@@ -45,3 +45,24 @@ wk_build_module() {
 		die "module build produced warnings"
 	fi
 }
+
+# Whether KVM actually runs a guest here. /dev/kvm can exist and still be
+# unusable (some nested setups stall in early boot), so boot the kernel
+# without a root file system once and look for the expected panic. The
+# answer is cached per machine in /tmp (tmpfs or rebooted with the machine).
+wk_kvm_usable() {
+	local kernel="$1" cache=/tmp/winekernel-vm-kvm-probe log
+	[ -r /dev/kvm ] && [ -w /dev/kvm ] || return 1
+	if [ ! -s "$cache" ]; then
+		log "probing KVM (once per machine)..."
+		log="$(mktemp /tmp/winekernel-kvm-probe.XXXXXX)"
+		timeout -k 5 30 qemu-system-x86_64 -enable-kvm -cpu host -m 256 \
+			-nodefaults -display none -no-reboot -kernel "$kernel" \
+			-append "console=ttyS0 panic=-1" -serial "file:$log" \
+			</dev/null >/dev/null 2>&1 || true
+		if grep -q "Kernel panic" "$log"; then echo yes > "$cache"; else echo no > "$cache"; fi
+		rm -f "$log"
+		log "KVM usable: $(cat "$cache")"
+	fi
+	[ "$(cat "$cache")" = yes ]
+}

@@ -17,7 +17,8 @@
 # printed on stderr.
 #
 # Environment:
-#   WINEKERNEL_VM_ACCEL=kvm|tcg   force an accelerator (default: kvm if usable)
+#   WINEKERNEL_VM_ACCEL=kvm|tcg   force an accelerator (default: kvm if a probe
+#                                 boot succeeds, cached in /tmp; else tcg)
 #   WINEKERNEL_VM_MEM=2048        guest memory, MiB
 #   WINEKERNEL_VM_CPUS=2
 #   WINEKERNEL_VM_ENV="A B"       extra host variables to pass to CMD
@@ -154,7 +155,7 @@ mem="${WINEKERNEL_VM_MEM:-2048}"
 cpus="${WINEKERNEL_VM_CPUS:-2}"
 accel="${WINEKERNEL_VM_ACCEL:-}"
 if [ -z "$accel" ]; then
-	if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then accel=kvm; else accel=tcg; fi
+	if wk_kvm_usable "$KERNEL"; then accel=kvm; else accel=tcg; fi
 fi
 case "$accel" in
 kvm) accel_args=(-enable-kvm -cpu host) ;;

@@ -28,7 +28,10 @@ export class InProcessBackend implements Backend {
     const full: Credentials = {
       uid: credentials.uid ?? own.uid,
       gid: credentials.gid ?? own.gid,
-      groups: Object.freeze([...(credentials.groups ?? own.groups)]),
+      // naming another uid/gid without groups means no supplementary groups
+      groups: Object.freeze([
+        ...(credentials.groups ?? (credentials.uid !== undefined || credentials.gid !== undefined ? [] : own.groups)),
+      ]),
       pid: credentials.pid ?? own.pid,
     };
     if (!isId(full.uid) || !isId(full.gid) || !isId(full.pid) || !full.groups.every(isId)) {

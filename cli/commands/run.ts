@@ -9,7 +9,7 @@ import { parseProxyArgs, reportFailure } from '../../proxy/cli-options.ts';
 import { createProxyLogger } from '../../proxy/logger.ts';
 import { MOUNT_FAILED_STATUS, spawnWithPrivateWineDir } from '../../proxy/namespace.ts';
 import { ProxySession } from '../../proxy/session.ts';
-import { ensurePrefixDirectory, ensurePrivateDir, findWine, resolvePrefix, serverDirName } from '../../proxy/wine-env.ts';
+import { ensurePrefixDirectory, ensurePrivateDir, findWine, resolvePrefix } from '../../proxy/wine-env.ts';
 
 const USAGE = `usage: winekernel run [--prefix DIR] [--record FILE] [--log-level LEVEL] [--log-file FILE]
                      [--server-stderr FILE] -- COMMAND [ARGS...]
@@ -55,15 +55,15 @@ export const command: Command = {
         log,
       });
 
-      // The command's /tmp/.wine-<uid> is a private directory holding only
-      // the proxy's socket, named as wine derives it from the prefix.
+      // For the command, wine's server base directory is a private one
+      // holding only the proxy's socket, named as wine derives it.
       const clientRoot = path.join(session.privateRoot, 'client');
       ensurePrivateDir(clientRoot);
-      const serverDir = path.join(clientRoot, serverDirName(prefix));
+      const serverDir = path.join(clientRoot, session.location.serverDirName);
       ensurePrivateDir(serverDir);
       session.proxy.listen(path.join(serverDir, 'socket'));
 
-      const child = spawnWithPrivateWineDir(clientRoot, argv, {
+      const child = spawnWithPrivateWineDir(session.location.baseDir, clientRoot, argv, {
         stdio: 'inherit',
         env: { ...process.env, WINEPREFIX: prefix },
       });

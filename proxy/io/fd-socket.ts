@@ -139,17 +139,18 @@ export class FdSocket {
       if (message === null) return;
       if (message.data.length === 0) {
         if (message.fd >= 0) fdAddon.close(message.fd);
-        this.ended = true;
-        this.handlers.end();
+        this.fail(null);
         return;
       }
       this.handlers.message(message);
     }
   }
 
-  private fail(error: Error): void {
+  /** End of the connection (error null: orderly). The socket is closed first: an ended socket stays readable forever and would spin the loop. */
+  private fail(error: Error | null): void {
     if (this.ended) return;
     this.ended = true;
-    this.handlers.end(isErrno(error, 'ECONNRESET', 'EPIPE') ? undefined : error);
+    this.close();
+    this.handlers.end(error && !isErrno(error, 'ECONNRESET', 'EPIPE') ? error : undefined);
   }
 }

@@ -272,7 +272,6 @@ function scalarFormat(f: FieldLayout, expr: string): string {
   const print = repr.print;
   if (print === 'dec' || print === 'udec') return `String(${expr})`;
   if (print === 'char') return `String.fromCharCode(${expr} & 0xff)`;
-  if (print === 'uint64') return `formatUint64(${expr})`;
   return `hexPad(${expr}, ${print.hexWidth})`;
 }
 
@@ -297,7 +296,11 @@ function emitTrace(input: GeneratorInput): string {
       out.push("  let s = '';");
       members.forEach((m, i) => {
         const prefix = i === 0 ? ' ' : ', ';
-        if ('field' in m) {
+        if ('field' in m && 'kind' in m.field.info.repr) {
+          // A structured field may print nothing at all (an unknown union type, for instance).
+          out.push(`  {`, `    const t = ${scalarFormat(m.field, `body.${m.field.name}`)};`);
+          out.push(`    if (t !== null) s += ${JSON.stringify(`${prefix}${m.field.name}=`)} + t;`, '  }');
+        } else if ('field' in m) {
           out.push(`  s += ${JSON.stringify(`${prefix}${m.field.name}=`)} + ${scalarFormat(m.field, `body.${m.field.name}`)};`);
         } else {
           const v = m.vararg;

@@ -4,7 +4,8 @@
 import type { FixedKind, VarargKind } from './kind.ts';
 import { formatUint64, hex, hexPad, udec32 } from './format.ts';
 import { u16, u32, u64 } from './bytes.ts';
-import { statusName } from './status.ts';
+import { statusName } from './format.ts';
+import type { TraceContext } from './kind.ts';
 import { parseStruct, structParser, unionKind, writeFields, type Layout, type UnionValue } from './struct.ts';
 import { isMalformed, malformed, OMITTED, type Malformed } from './malformed.ts';
 
@@ -83,7 +84,7 @@ export const APC_CALL_LAYOUTS: Record<number, Layout> = {
 
 const q = (b: Buffer, o: number) => formatUint64(u64(b, o));
 
-function traceApcCall(b: Buffer): string {
+function traceApcCall(b: Buffer, ctx: TraceContext): string {
   const type = u32(b, 0);
   let body: string;
   switch (type) {
@@ -94,7 +95,7 @@ function traceApcCall(b: Buffer): string {
       body = `APC_USER,func=${q(b, 8)},args={${q(b, 16)},${q(b, 24)},${q(b, 32)}}`;
       break;
     case APC.APC_ASYNC_IO:
-      body = `APC_ASYNC_IO,user=${q(b, 8)},sb=${q(b, 16)},status=${statusName(u32(b, 4))},result=${udec32(u32(b, 24))}`;
+      body = `APC_ASYNC_IO,user=${q(b, 8)},sb=${q(b, 16)},status=${statusName(u32(b, 4), ctx)},result=${udec32(u32(b, 24))}`;
       break;
     case APC.APC_VIRTUAL_ALLOC:
       // "addr==" is what wineserver prints.
@@ -184,9 +185,9 @@ export const APC_RESULT_LAYOUTS: Record<number, Layout> = {
   ],
 };
 
-function traceApcResult(b: Buffer): string {
+function traceApcResult(b: Buffer, ctx: TraceContext): string {
   const type = u32(b, 0);
-  const status = statusName(u32(b, 4));
+  const status = statusName(u32(b, 4), ctx);
   let body: string;
   switch (type) {
     case APC.APC_NONE:

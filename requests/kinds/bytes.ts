@@ -16,12 +16,20 @@ export function copyBytes(buf: Buffer, offset: number, length: number): Buffer {
   return Buffer.from(buf.subarray(offset, offset + length));
 }
 
-export const u8 = (b: Buffer, o: number): number => (o + 1 <= b.length ? b.readUInt8(o) : 0);
-export const u16 = (b: Buffer, o: number): number => (o + 2 <= b.length ? b.readUInt16LE(o) : 0);
-export const u32 = (b: Buffer, o: number): number => (o + 4 <= b.length ? b.readUInt32LE(o) : 0);
-export const i32 = (b: Buffer, o: number): number => (o + 4 <= b.length ? b.readInt32LE(o) : 0);
-export const u64 = (b: Buffer, o: number): bigint => (o + 8 <= b.length ? b.readBigUInt64LE(o) : 0n);
-export const i64 = (b: Buffer, o: number): bigint => (o + 8 <= b.length ? b.readBigInt64LE(o) : 0n);
+/** Reads past the end of `b` see zeros, byte by byte, like a short memcpy into a zeroed struct. */
+function partial(b: Buffer, o: number, width: number): bigint {
+  let v = 0n;
+  for (let i = width - 1; i >= 0; i--) v = (v << 8n) | BigInt(o + i >= 0 && o + i < b.length ? b[o + i] : 0);
+  return v;
+}
+const fits = (b: Buffer, o: number, width: number) => o >= 0 && o + width <= b.length;
+
+export const u8 = (b: Buffer, o: number): number => (fits(b, o, 1) ? b[o] : 0);
+export const u16 = (b: Buffer, o: number): number => (fits(b, o, 2) ? b.readUInt16LE(o) : Number(partial(b, o, 2)));
+export const u32 = (b: Buffer, o: number): number => (fits(b, o, 4) ? b.readUInt32LE(o) : Number(partial(b, o, 4)));
+export const i32 = (b: Buffer, o: number): number => (fits(b, o, 4) ? b.readInt32LE(o) : Number(partial(b, o, 4)) | 0);
+export const u64 = (b: Buffer, o: number): bigint => (fits(b, o, 8) ? b.readBigUInt64LE(o) : partial(b, o, 8));
+export const i64 = (b: Buffer, o: number): bigint => (fits(b, o, 8) ? b.readBigInt64LE(o) : BigInt.asIntN(64, partial(b, o, 8)));
 
 /** Writes with C truncation semantics: values are reduced modulo the field width, never rejected. */
 export const put8 = (b: Buffer, o: number, v: number): void => void b.writeUInt8(v & 0xff, o);

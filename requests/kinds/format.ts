@@ -5,10 +5,17 @@
 
 import type { TraceContext } from './kind.ts';
 
-/** The server clock as the trace needs it; `monotonicNow` is only needed for abstime_t. */
-export interface TraceClock extends TraceContext {
-  /** wineserver's monotonic_time (100 ns units since boot), used to resolve negative abstime_t values. */
-  readonly monotonicNow?: bigint;
+/** Kept for the kinds that spoke of the clock separately; TraceContext now carries it. */
+export type TraceClock = TraceContext;
+
+/**
+ * Wine's get_status_name, with the name table of the protocol version being
+ * traced (the Protocol puts it in the context); plain hex without one.
+ */
+export function statusName(status: number, ctx: TraceContext): string {
+  const value = status >>> 0;
+  if (ctx.statusName) return ctx.statusName(value);
+  return value.toString(16);
 }
 
 const TICKS_PER_SEC = 10_000_000n;
@@ -78,8 +85,11 @@ export function formatTimeout(v: bigint, ctx: TraceContext): string {
   if (timeout === 0n) return '0';
   if (timeout === TIMEOUT_INFINITE) return 'infinite';
   if (timeout < 0n) {
-    const magnitude = wrap64(-timeout); // INT64_MIN stays negative, as in C
-    return `+${magnitude / TICKS_PER_SEC}.${cLongPad(magnitude % TICKS_PER_SEC, 7)}`;
+    // Written as -(t / T) rather than (-t) / T so INT64_MIN prints as gcc -O2
+    // builds of wineserver print its overflowing negation.
+    const secs = -(timeout / TICKS_PER_SEC);
+    const nsecs = -(timeout % TICKS_PER_SEC);
+    return `+${secs}.${cLongPad(nsecs, 7)}`;
   }
   const u = BigInt.asUintN(64, timeout);
   const raw = hex(Number(u >> 32n)) + hexPad(Number(u & 0xffffffffn), 8);

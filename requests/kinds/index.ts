@@ -34,7 +34,7 @@ import { filesystemEventKind } from './filesystem-event.ts';
 
 export type { FixedKind, VarargKind, TraceContext } from './kind.ts';
 export { formatUint64, formatTimeout, formatAbstime } from './format.ts';
-export { statusName } from './status.ts';
+export { statusName } from './format.ts';
 export { OMITTED } from './malformed.ts';
 
 export const varargKinds = {

@@ -58,7 +58,10 @@ export const IRP_LAYOUTS: Record<number, Layout> = {
 
 const q = (b: Buffer, o: number) => formatUint64(u64(b, o));
 
-/** wineserver prints nothing at all (not even the field name's value) for an unknown irp type. */
+/**
+ * wineserver prints nothing at all for an unknown irp type, not even the
+ * field's `name=` prefix; FixedKind.format cannot say so, so it returns ''.
+ */
 function traceIrp(b: Buffer): string {
   switch (u32(b, 0)) {
     case 0:

@@ -18,6 +18,13 @@ export interface TraceContext {
    * Undefined when unknown: absolute times then print without the relative part.
    */
   readonly now?: bigint;
+  /**
+   * wineserver's monotonic_time (100 ns units since boot), used to resolve
+   * negative (monotonic) abstime_t values. Undefined when unknown.
+   */
+  readonly monotonicNow?: bigint;
+  /** Names statuses as the traced protocol version's wineserver does (set by Protocol). */
+  readonly statusName?: (status: number) => string;
 }
 
 /** A variable-part kind: VARARG(name, KIND[, size]). */
@@ -51,6 +58,7 @@ export interface FixedKind<T = unknown> {
   decode(buf: Buffer, offset: number): T;
   /** Writes `value` at `offset`; bytes the value does not describe are left zero. */
   encode(value: T, buf: Buffer, offset: number): void;
-  format(value: T, ctx: TraceContext): string;
+  /** The trace text; `null` when wineserver prints nothing for it, not even the prefix. */
+  format(value: T, ctx: TraceContext): string | null;
   samples(): T[];
 }

@@ -17,7 +17,7 @@ export function isMalformed(value: unknown): value is Malformed {
  * What a kind's `format` returns when wineserver prints nothing at all for the
  * field, not even its `name=` prefix (an empty sid, a short apc_result).
  */
-export const OMITTED = '';
+export const OMITTED = null;
 
 /**
  * Decodes `bytes` with `parse` and keeps the result only if it re-encodes to

@@ -110,7 +110,7 @@ export const objectAttributesKind: VarargKind<ObjectAttributesField> = {
     null,
     { rootdir: 0, attributes: 0, sd: null, name: '' },
     { rootdir: 0, attributes: 0x40, sd: null, name: '\\BaseNamedObjects\\__wine_mutex' },
-    { rootdir: 0x1c, attributes: 0x80, sd: null, name: 'ab', padding: Buffer.from([0xde, 0xad]) },
+    { rootdir: 0x1c, attributes: 0x80, sd: null, name: 'abc', padding: Buffer.from([0xde, 0xad]) },
     {
       rootdir: 4,
       attributes: 0x2c0,

@@ -96,7 +96,7 @@ export interface UnionSpec {
   type: string;
   size: number;
   align: number;
-  /** Byte offset and width of the tag (an enum, so 4 bytes at offset 0 in every union here). */
+  /** Field layouts by tag value; the tag itself is a 4-byte enum at offset 0 in every union here. */
   variants: Readonly<Record<number, Layout>>;
   /** Prints the union from its exact bytes, like the matching wineserver dumper. */
   trace(bytes: Buffer, ctx: TraceContext): string;

@@ -37,7 +37,6 @@ function expectedFormat(type: string): string {
   if (p === 'dec') return '%d';
   if (p === 'udec') return '%u';
   if (p === 'char') return '%c';
-  if (p === 'uint64') return 'dump_uint64';
   return `%0${p.hexWidth}x`;
 }
 

@@ -162,9 +162,11 @@ export async function ensureTemplatePrefix(): Promise<string> {
   const lockDir = path.join(root, 'lock');
   fs.mkdirSync(root, { recursive: true });
 
+  // READY is written last; a template someone partly deleted is rebuilt.
+  const isReady = () => fs.existsSync(readyMarker) && fs.existsSync(path.join(prefix, 'system.reg'));
   const deadline = Date.now() + TEMPLATE_BUILD_TIMEOUT_MS;
   for (;;) {
-    if (fs.existsSync(readyMarker)) return prefix;
+    if (isReady()) return prefix;
     if (tryTakeLock(lockDir)) break;
     if (Date.now() > deadline) {
       throw new WineTestError('WINE_PREFIX_INIT_FAILED', `timed out waiting for another process to build ${prefix}`);
@@ -173,7 +175,8 @@ export async function ensureTemplatePrefix(): Promise<string> {
   }
 
   try {
-    if (fs.existsSync(readyMarker)) return prefix;
+    if (isReady()) return prefix;
+    fs.rmSync(readyMarker, { force: true });
     await buildTemplatePrefix(root, prefix);
     fs.writeFileSync(readyMarker, `${version}\n`);
     return prefix;

@@ -174,7 +174,10 @@ function trace_init_first_thread_reply(body: T.InitFirstThreadReply, ctx: TraceC
   let s = '';
   s += " pid=" + hexPad(body.pid, 4);
   s += ", tid=" + hexPad(body.tid, 4);
-  s += ", server_start=" + K_timeout_t.format(body.server_start, ctx);
+  {
+    const t = K_timeout_t.format(body.server_start, ctx);
+    if (t !== null) s += ", server_start=" + t;
+  }
   s += ", session_id=" + hexPad(body.session_id, 8);
   s += ", info_size=" + String(body.info_size);
   {
@@ -238,8 +241,14 @@ function trace_get_process_info_reply(body: T.GetProcessInfoReply, ctx: TraceCon
   s += ", ppid=" + hexPad(body.ppid, 4);
   s += ", affinity=" + formatUint64(body.affinity);
   s += ", peb=" + formatUint64(body.peb);
-  s += ", start_time=" + K_timeout_t.format(body.start_time, ctx);
-  s += ", end_time=" + K_timeout_t.format(body.end_time, ctx);
+  {
+    const t = K_timeout_t.format(body.start_time, ctx);
+    if (t !== null) s += ", start_time=" + t;
+  }
+  {
+    const t = K_timeout_t.format(body.end_time, ctx);
+    if (t !== null) s += ", end_time=" + t;
+  }
   s += ", session_id=" + hexPad(body.session_id, 8);
   s += ", exit_code=" + String(body.exit_code);
   s += ", priority=" + String(body.priority);
@@ -350,8 +359,14 @@ function trace_get_thread_times_request(body: T.GetThreadTimesRequest, ctx: Trac
 
 function trace_get_thread_times_reply(body: T.GetThreadTimesReply, ctx: TraceContext): string {
   let s = '';
-  s += " creation_time=" + K_timeout_t.format(body.creation_time, ctx);
-  s += ", exit_time=" + K_timeout_t.format(body.exit_time, ctx);
+  {
+    const t = K_timeout_t.format(body.creation_time, ctx);
+    if (t !== null) s += " creation_time=" + t;
+  }
+  {
+    const t = K_timeout_t.format(body.exit_time, ctx);
+    if (t !== null) s += ", exit_time=" + t;
+  }
   s += ", unix_pid=" + String(body.unix_pid);
   s += ", unix_tid=" + String(body.unix_tid);
   return s;
@@ -403,7 +418,10 @@ function trace_resume_thread_reply(body: T.ResumeThreadReply, ctx: TraceContext)
 function trace_queue_apc_request(body: T.QueueApcRequest, ctx: TraceContext): string {
   let s = '';
   s += " handle=" + hexPad(body.handle, 4);
-  s += ", call=" + K_apc_call_t.format(body.call, ctx);
+  {
+    const t = K_apc_call_t.format(body.call, ctx);
+    if (t !== null) s += ", call=" + t;
+  }
   return s;
 }
 
@@ -422,7 +440,10 @@ function trace_get_apc_result_request(body: T.GetApcResultRequest, ctx: TraceCon
 
 function trace_get_apc_result_reply(body: T.GetApcResultReply, ctx: TraceContext): string {
   let s = '';
-  s += " result=" + K_apc_result_t.format(body.result, ctx);
+  {
+    const t = K_apc_result_t.format(body.result, ctx);
+    if (t !== null) s += " result=" + t;
+  }
   return s;
 }
 
@@ -520,7 +541,10 @@ function trace_select_request(body: T.SelectRequest, ctx: TraceContext): string 
   let s = '';
   s += " flags=" + String(body.flags);
   s += ", cookie=" + formatUint64(body.cookie);
-  s += ", timeout=" + K_abstime_t.format(body.timeout, ctx);
+  {
+    const t = K_abstime_t.format(body.timeout, ctx);
+    if (t !== null) s += ", timeout=" + t;
+  }
   s += ", size=" + String(body.size);
   s += ", prev_apc=" + hexPad(body.prev_apc, 4);
   {
@@ -540,7 +564,10 @@ function trace_select_request(body: T.SelectRequest, ctx: TraceContext): string 
 
 function trace_select_reply(body: T.SelectReply, ctx: TraceContext): string {
   let s = '';
-  s += " call=" + K_apc_call_t.format(body.call, ctx);
+  {
+    const t = K_apc_call_t.format(body.call, ctx);
+    if (t !== null) s += " call=" + t;
+  }
   s += ", apc_handle=" + hexPad(body.apc_handle, 4);
   s += ", signaled=" + String(body.signaled);
   {
@@ -876,7 +903,10 @@ function trace_get_directory_cache_entry_reply(body: T.GetDirectoryCacheEntryRep
 
 function trace_flush_request(body: T.FlushRequest, ctx: TraceContext): string {
   let s = '';
-  s += " async=" + K_async_data_t.format(body.async, ctx);
+  {
+    const t = K_async_data_t.format(body.async, ctx);
+    if (t !== null) s += " async=" + t;
+  }
   return s;
 }
 
@@ -905,7 +935,10 @@ function trace_get_file_info_reply(body: T.GetFileInfoReply, ctx: TraceContext):
 function trace_get_volume_info_request(body: T.GetVolumeInfoRequest, ctx: TraceContext): string {
   let s = '';
   s += " handle=" + hexPad(body.handle, 4);
-  s += ", async=" + K_async_data_t.format(body.async, ctx);
+  {
+    const t = K_async_data_t.format(body.async, ctx);
+    if (t !== null) s += ", async=" + t;
+  }
   s += ", info_class=" + hexPad(body.info_class, 8);
   return s;
 }
@@ -952,7 +985,10 @@ function trace_unlock_file_reply(body: T.UnlockFileReply, ctx: TraceContext): st
 function trace_recv_socket_request(body: T.RecvSocketRequest, ctx: TraceContext): string {
   let s = '';
   s += " oob=" + String(body.oob);
-  s += ", async=" + K_async_data_t.format(body.async, ctx);
+  {
+    const t = K_async_data_t.format(body.async, ctx);
+    if (t !== null) s += ", async=" + t;
+  }
   s += ", force_async=" + String(body.force_async);
   return s;
 }
@@ -967,7 +1003,10 @@ function trace_recv_socket_reply(body: T.RecvSocketReply, ctx: TraceContext): st
 
 function trace_send_socket_request(body: T.SendSocketRequest, ctx: TraceContext): string {
   let s = '';
-  s += " async=" + K_async_data_t.format(body.async, ctx);
+  {
+    const t = K_async_data_t.format(body.async, ctx);
+    if (t !== null) s += " async=" + t;
+  }
   s += ", force_async=" + String(body.force_async);
   return s;
 }
@@ -1035,7 +1074,10 @@ function trace_read_directory_changes_request(body: T.ReadDirectoryChangesReques
   s += " filter=" + hexPad(body.filter, 8);
   s += ", subtree=" + String(body.subtree);
   s += ", want_data=" + String(body.want_data);
-  s += ", async=" + K_async_data_t.format(body.async, ctx);
+  {
+    const t = K_async_data_t.format(body.async, ctx);
+    if (t !== null) s += ", async=" + t;
+  }
   return s;
 }
 
@@ -1430,7 +1472,10 @@ function trace_enum_key_reply(body: T.EnumKeyReply, ctx: TraceContext): string {
   s += ", values=" + String(body.values);
   s += ", max_value=" + String(body.max_value);
   s += ", max_data=" + String(body.max_data);
-  s += ", modif=" + K_timeout_t.format(body.modif, ctx);
+  {
+    const t = K_timeout_t.format(body.modif, ctx);
+    if (t !== null) s += ", modif=" + t;
+  }
   s += ", total=" + String(body.total);
   s += ", namelen=" + String(body.namelen);
   {
@@ -1628,7 +1673,10 @@ function trace_open_timer_reply(body: T.OpenTimerReply, ctx: TraceContext): stri
 function trace_set_timer_request(body: T.SetTimerRequest, ctx: TraceContext): string {
   let s = '';
   s += " handle=" + hexPad(body.handle, 4);
-  s += ", expire=" + K_timeout_t.format(body.expire, ctx);
+  {
+    const t = K_timeout_t.format(body.expire, ctx);
+    if (t !== null) s += ", expire=" + t;
+  }
   s += ", callback=" + formatUint64(body.callback);
   s += ", arg=" + formatUint64(body.arg);
   s += ", period=" + String(body.period);
@@ -1661,7 +1709,10 @@ function trace_get_timer_info_request(body: T.GetTimerInfoRequest, ctx: TraceCon
 
 function trace_get_timer_info_reply(body: T.GetTimerInfoReply, ctx: TraceContext): string {
   let s = '';
-  s += " when=" + K_timeout_t.format(body.when, ctx);
+  {
+    const t = K_timeout_t.format(body.when, ctx);
+    if (t !== null) s += " when=" + t;
+  }
   s += ", signaled=" + String(body.signaled);
   return s;
 }
@@ -1844,7 +1895,10 @@ function trace_send_message_request(body: T.SendMessageRequest, ctx: TraceContex
   s += ", msg=" + hexPad(body.msg, 8);
   s += ", wparam=" + formatUint64(body.wparam);
   s += ", lparam=" + formatUint64(body.lparam);
-  s += ", timeout=" + K_timeout_t.format(body.timeout, ctx);
+  {
+    const t = K_timeout_t.format(body.timeout, ctx);
+    if (t !== null) s += ", timeout=" + t;
+  }
   {
     const t = V_message_data.format(body.data, ctx);
     if (t !== null) s += ", data=" + t;
@@ -1869,7 +1923,10 @@ function trace_post_quit_message_reply(body: T.PostQuitMessageReply, ctx: TraceC
 function trace_send_hardware_message_request(body: T.SendHardwareMessageRequest, ctx: TraceContext): string {
   let s = '';
   s += " win=" + hexPad(body.win, 8);
-  s += ", input=" + K_hw_input_t.format(body.input, ctx);
+  {
+    const t = K_hw_input_t.format(body.input, ctx);
+    if (t !== null) s += ", input=" + t;
+  }
   s += ", flags=" + hexPad(body.flags, 8);
   {
     const t = V_bytes.format(body.report, ctx);
@@ -2044,7 +2101,10 @@ function trace_cancel_sync_reply(body: T.CancelSyncReply, ctx: TraceContext): st
 function trace_register_async_request(body: T.RegisterAsyncRequest, ctx: TraceContext): string {
   let s = '';
   s += " type=" + String(body.type);
-  s += ", async=" + K_async_data_t.format(body.async, ctx);
+  {
+    const t = K_async_data_t.format(body.async, ctx);
+    if (t !== null) s += ", async=" + t;
+  }
   s += ", count=" + String(body.count);
   return s;
 }
@@ -2097,7 +2157,10 @@ function trace_set_async_direct_result_reply(body: T.SetAsyncDirectResultReply, 
 
 function trace_read_request(body: T.ReadRequest, ctx: TraceContext): string {
   let s = '';
-  s += " async=" + K_async_data_t.format(body.async, ctx);
+  {
+    const t = K_async_data_t.format(body.async, ctx);
+    if (t !== null) s += " async=" + t;
+  }
   s += ", pos=" + formatUint64(body.pos);
   return s;
 }
@@ -2115,7 +2178,10 @@ function trace_read_reply(body: T.ReadReply, ctx: TraceContext): string {
 
 function trace_write_request(body: T.WriteRequest, ctx: TraceContext): string {
   let s = '';
-  s += " async=" + K_async_data_t.format(body.async, ctx);
+  {
+    const t = K_async_data_t.format(body.async, ctx);
+    if (t !== null) s += " async=" + t;
+  }
   s += ", pos=" + formatUint64(body.pos);
   {
     const t = V_bytes.format(body.data, ctx);
@@ -2134,8 +2200,14 @@ function trace_write_reply(body: T.WriteReply, ctx: TraceContext): string {
 
 function trace_ioctl_request(body: T.IoctlRequest, ctx: TraceContext): string {
   let s = '';
-  s += " code=" + K_ioctl_code_t.format(body.code, ctx);
-  s += ", async=" + K_async_data_t.format(body.async, ctx);
+  {
+    const t = K_ioctl_code_t.format(body.code, ctx);
+    if (t !== null) s += " code=" + t;
+  }
+  {
+    const t = K_async_data_t.format(body.async, ctx);
+    if (t !== null) s += ", async=" + t;
+  }
   {
     const t = V_bytes.format(body.in_data, ctx);
     if (t !== null) s += ", in_data=" + t;
@@ -2178,7 +2250,10 @@ function trace_create_named_pipe_request(body: T.CreateNamedPipeRequest, ctx: Tr
   s += ", maxinstances=" + hexPad(body.maxinstances, 8);
   s += ", outsize=" + hexPad(body.outsize, 8);
   s += ", insize=" + hexPad(body.insize, 8);
-  s += ", timeout=" + K_timeout_t.format(body.timeout, ctx);
+  {
+    const t = K_timeout_t.format(body.timeout, ctx);
+    if (t !== null) s += ", timeout=" + t;
+  }
   s += ", flags=" + hexPad(body.flags, 8);
   {
     const t = V_object_attributes.format(body.objattr, ctx);
@@ -2414,8 +2489,14 @@ function trace_set_window_pos_request(body: T.SetWindowPosRequest, ctx: TraceCon
   s += ", paint_flags=" + hexPad(body.paint_flags, 4);
   s += ", handle=" + hexPad(body.handle, 8);
   s += ", previous=" + hexPad(body.previous, 8);
-  s += ", window=" + K_rectangle_t.format(body.window, ctx);
-  s += ", client=" + K_rectangle_t.format(body.client, ctx);
+  {
+    const t = K_rectangle_t.format(body.window, ctx);
+    if (t !== null) s += ", window=" + t;
+  }
+  {
+    const t = K_rectangle_t.format(body.client, ctx);
+    if (t !== null) s += ", client=" + t;
+  }
   {
     const t = V_rectangles.format(body.valid, ctx);
     if (t !== null) s += ", valid=" + t;
@@ -2442,8 +2523,14 @@ function trace_get_window_rectangles_request(body: T.GetWindowRectanglesRequest,
 
 function trace_get_window_rectangles_reply(body: T.GetWindowRectanglesReply, ctx: TraceContext): string {
   let s = '';
-  s += " window=" + K_rectangle_t.format(body.window, ctx);
-  s += ", client=" + K_rectangle_t.format(body.client, ctx);
+  {
+    const t = K_rectangle_t.format(body.window, ctx);
+    if (t !== null) s += " window=" + t;
+  }
+  {
+    const t = K_rectangle_t.format(body.client, ctx);
+    if (t !== null) s += ", client=" + t;
+  }
   return s;
 }
 
@@ -2503,8 +2590,14 @@ function trace_get_visible_region_request(body: T.GetVisibleRegionRequest, ctx: 
 function trace_get_visible_region_reply(body: T.GetVisibleRegionReply, ctx: TraceContext): string {
   let s = '';
   s += " top_win=" + hexPad(body.top_win, 8);
-  s += ", top_rect=" + K_rectangle_t.format(body.top_rect, ctx);
-  s += ", win_rect=" + K_rectangle_t.format(body.win_rect, ctx);
+  {
+    const t = K_rectangle_t.format(body.top_rect, ctx);
+    if (t !== null) s += ", top_rect=" + t;
+  }
+  {
+    const t = K_rectangle_t.format(body.win_rect, ctx);
+    if (t !== null) s += ", win_rect=" + t;
+  }
   s += ", paint_flags=" + hexPad(body.paint_flags, 8);
   s += ", total_size=" + String(body.total_size);
   {
@@ -2522,7 +2615,10 @@ function trace_get_surface_region_request(body: T.GetSurfaceRegionRequest, ctx: 
 
 function trace_get_surface_region_reply(body: T.GetSurfaceRegionReply, ctx: TraceContext): string {
   let s = '';
-  s += " visible_rect=" + K_rectangle_t.format(body.visible_rect, ctx);
+  {
+    const t = K_rectangle_t.format(body.visible_rect, ctx);
+    if (t !== null) s += " visible_rect=" + t;
+  }
   s += ", total_size=" + String(body.total_size);
   {
     const t = V_rectangles.format(body.region, ctx);
@@ -2585,7 +2681,10 @@ function trace_get_update_region_reply(body: T.GetUpdateRegionReply, ctx: TraceC
 function trace_update_window_zorder_request(body: T.UpdateWindowZorderRequest, ctx: TraceContext): string {
   let s = '';
   s += " window=" + hexPad(body.window, 8);
-  s += ", rect=" + K_rectangle_t.format(body.rect, ctx);
+  {
+    const t = K_rectangle_t.format(body.rect, ctx);
+    if (t !== null) s += ", rect=" + t;
+  }
   return s;
 }
 
@@ -2936,7 +3035,10 @@ function trace_get_thread_input_reply(body: T.GetThreadInputReply, ctx: TraceCon
   s += ", caret=" + hexPad(body.caret, 8);
   s += ", cursor=" + hexPad(body.cursor, 8);
   s += ", show_count=" + String(body.show_count);
-  s += ", rect=" + K_rectangle_t.format(body.rect, ctx);
+  {
+    const t = K_rectangle_t.format(body.rect, ctx);
+    if (t !== null) s += ", rect=" + t;
+  }
   return s;
 }
 
@@ -3044,7 +3146,10 @@ function trace_set_caret_window_request(body: T.SetCaretWindowRequest, ctx: Trac
 function trace_set_caret_window_reply(body: T.SetCaretWindowReply, ctx: TraceContext): string {
   let s = '';
   s += " previous=" + hexPad(body.previous, 8);
-  s += ", old_rect=" + K_rectangle_t.format(body.old_rect, ctx);
+  {
+    const t = K_rectangle_t.format(body.old_rect, ctx);
+    if (t !== null) s += ", old_rect=" + t;
+  }
   s += ", old_hide=" + String(body.old_hide);
   s += ", old_state=" + String(body.old_state);
   return s;
@@ -3064,7 +3169,10 @@ function trace_set_caret_info_request(body: T.SetCaretInfoRequest, ctx: TraceCon
 function trace_set_caret_info_reply(body: T.SetCaretInfoReply, ctx: TraceContext): string {
   let s = '';
   s += " full_handle=" + hexPad(body.full_handle, 8);
-  s += ", old_rect=" + K_rectangle_t.format(body.old_rect, ctx);
+  {
+    const t = K_rectangle_t.format(body.old_rect, ctx);
+    if (t !== null) s += ", old_rect=" + t;
+  }
   s += ", old_hide=" + String(body.old_hide);
   s += ", old_state=" + String(body.old_state);
   return s;
@@ -3531,7 +3639,10 @@ function trace_access_check_request(body: T.AccessCheckRequest, ctx: TraceContex
   let s = '';
   s += " handle=" + hexPad(body.handle, 4);
   s += ", desired_access=" + hexPad(body.desired_access, 8);
-  s += ", mapping=" + K_generic_map_t.format(body.mapping, ctx);
+  {
+    const t = K_generic_map_t.format(body.mapping, ctx);
+    if (t !== null) s += ", mapping=" + t;
+  }
   {
     const t = V_security_descriptor.format(body.sd, ctx);
     if (t !== null) s += ", sd=" + t;
@@ -3669,7 +3780,10 @@ function trace_get_system_handles_reply(body: T.GetSystemHandlesReply, ctx: Trac
 function trace_create_mailslot_request(body: T.CreateMailslotRequest, ctx: TraceContext): string {
   let s = '';
   s += " access=" + hexPad(body.access, 8);
-  s += ", read_timeout=" + K_timeout_t.format(body.read_timeout, ctx);
+  {
+    const t = K_timeout_t.format(body.read_timeout, ctx);
+    if (t !== null) s += ", read_timeout=" + t;
+  }
   s += ", max_msgsize=" + hexPad(body.max_msgsize, 8);
   {
     const t = V_object_attributes.format(body.objattr, ctx);
@@ -3687,14 +3801,20 @@ function trace_create_mailslot_reply(body: T.CreateMailslotReply, ctx: TraceCont
 function trace_set_mailslot_info_request(body: T.SetMailslotInfoRequest, ctx: TraceContext): string {
   let s = '';
   s += " handle=" + hexPad(body.handle, 4);
-  s += ", read_timeout=" + K_timeout_t.format(body.read_timeout, ctx);
+  {
+    const t = K_timeout_t.format(body.read_timeout, ctx);
+    if (t !== null) s += ", read_timeout=" + t;
+  }
   s += ", flags=" + hexPad(body.flags, 8);
   return s;
 }
 
 function trace_set_mailslot_info_reply(body: T.SetMailslotInfoReply, ctx: TraceContext): string {
   let s = '';
-  s += " read_timeout=" + K_timeout_t.format(body.read_timeout, ctx);
+  {
+    const t = K_timeout_t.format(body.read_timeout, ctx);
+    if (t !== null) s += " read_timeout=" + t;
+  }
   s += ", max_msgsize=" + hexPad(body.max_msgsize, 8);
   return s;
 }
@@ -3874,7 +3994,10 @@ function trace_allocate_locally_unique_id_request(body: T.AllocateLocallyUniqueI
 
 function trace_allocate_locally_unique_id_reply(body: T.AllocateLocallyUniqueIdReply, ctx: TraceContext): string {
   let s = '';
-  s += " luid=" + K_struct_luid.format(body.luid, ctx);
+  {
+    const t = K_struct_luid.format(body.luid, ctx);
+    if (t !== null) s += " luid=" + t;
+  }
   return s;
 }
 
@@ -3936,7 +4059,10 @@ function trace_get_next_device_request_request(body: T.GetNextDeviceRequestReque
 
 function trace_get_next_device_request_reply(body: T.GetNextDeviceRequestReply, ctx: TraceContext): string {
   let s = '';
-  s += " params=" + K_irp_params_t.format(body.params, ctx);
+  {
+    const t = K_irp_params_t.format(body.params, ctx);
+    if (t !== null) s += " params=" + t;
+  }
   s += ", next=" + hexPad(body.next, 4);
   s += ", client_tid=" + hexPad(body.client_tid, 4);
   s += ", client_thread=" + formatUint64(body.client_thread);
@@ -4029,8 +4155,14 @@ function trace_get_token_info_request(body: T.GetTokenInfoRequest, ctx: TraceCon
 
 function trace_get_token_info_reply(body: T.GetTokenInfoReply, ctx: TraceContext): string {
   let s = '';
-  s += " token_id=" + K_struct_luid.format(body.token_id, ctx);
-  s += ", modified_id=" + K_struct_luid.format(body.modified_id, ctx);
+  {
+    const t = K_struct_luid.format(body.token_id, ctx);
+    if (t !== null) s += " token_id=" + t;
+  }
+  {
+    const t = K_struct_luid.format(body.modified_id, ctx);
+    if (t !== null) s += ", modified_id=" + t;
+  }
   s += ", session_id=" + hexPad(body.session_id, 8);
   s += ", primary=" + String(body.primary);
   s += ", impersonation_level=" + String(body.impersonation_level);
@@ -4263,7 +4395,10 @@ function trace_set_cursor_request(body: T.SetCursorRequest, ctx: TraceContext): 
   s += ", show_count=" + String(body.show_count);
   s += ", x=" + String(body.x);
   s += ", y=" + String(body.y);
-  s += ", clip=" + K_rectangle_t.format(body.clip, ctx);
+  {
+    const t = K_rectangle_t.format(body.clip, ctx);
+    if (t !== null) s += ", clip=" + t;
+  }
   s += ", clip_msg=" + hexPad(body.clip_msg, 8);
   return s;
 }
@@ -4276,7 +4411,10 @@ function trace_set_cursor_reply(body: T.SetCursorReply, ctx: TraceContext): stri
   s += ", prev_y=" + String(body.prev_y);
   s += ", new_x=" + String(body.new_x);
   s += ", new_y=" + String(body.new_y);
-  s += ", new_clip=" + K_rectangle_t.format(body.new_clip, ctx);
+  {
+    const t = K_rectangle_t.format(body.new_clip, ctx);
+    if (t !== null) s += ", new_clip=" + t;
+  }
   s += ", last_change=" + hexPad(body.last_change, 8);
   return s;
 }
