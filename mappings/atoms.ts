@@ -28,14 +28,17 @@
 //    when it sets an error; the replies below do the same.
 //
 // Layout in the primitives (one instance = one wineserver):
-//   atomtable:global   marker + lock. Exists iff Wine's global table exists.
-//                      Every operation holds its lock (shared to read,
-//                      exclusive to change), so several proxies or processes
-//                      sharing the instance see one consistent table.
+//   atomtable:global   exists iff Wine's global table exists. Every
+//                      operation holds its lock (shared to read, exclusive to
+//                      change), so several proxies or processes sharing the
+//                      instance see one consistent table. Data: a magic word
+//                      and the free hint, a number below which every atom is
+//                      in use (so finding the lowest free atom probes from
+//                      there instead of scanning).
 //   atomid:<hex4>      one per atom, named by its number ("atomid:c001"),
 //                      holding the record below. Fixed-width lowercase hex
-//                      sorts bytewise in numeric order, so object_list finds
-//                      the lowest free number.
+//                      sorts bytewise in numeric order, which the repair's
+//                      object_list relies on.
 //   atom:<key>         one per atom, named by the case-folded name, holding
 //                      the atom number: the by-name index.
 // All three are permanent: atoms outlive the processes that added them.
@@ -82,7 +85,9 @@ export const MAX_STRING_ATOMS = 0x4000;
 export const MAX_ATOM_NAME_UNITS = 255;
 
 const TABLE_NAME = 'atomtable:global';
-const TABLE_MARKER = Buffer.from('winekernel atom table v1');
+/** Table data: u32 magic, u32 free hint. */
+const TABLE_MAGIC = 0x3174616b; // 'kat1'
+const TABLE_DATA_SIZE = 8;
 const ID_NAMESPACE = 'atomid';
 const RECORD_HEADER = 16;
 
@@ -199,10 +204,10 @@ type TableMode = 'read' | 'write';
  * `fn` is not run. A lock inherited from a holder that died mid-update
  * (-EOWNERDEAD) triggers a repair first.
  */
-async function withTable<T>(session: Session, mode: TableMode, create: boolean, fn: () => T): Promise<T | null> {
+async function withTable<T>(session: Session, mode: TableMode, create: boolean, fn: (table: number) => T): Promise<T | null> {
   let handle: number;
   if (create) {
-    handle = session.create(TABLE_NAME, TABLE_MARKER, WK_CREATE_OPEN_EXISTING | WK_CREATE_PERMANENT);
+    handle = session.create(TABLE_NAME, tableData(MIN_STRING_ATOM), WK_CREATE_OPEN_EXISTING | WK_CREATE_PERMANENT);
   } else {
     handle = session.open(TABLE_NAME);
     if (handle === -WK_ENOENT) return null;
@@ -217,17 +222,17 @@ async function withTable<T>(session: Session, mode: TableMode, create: boolean, 
         session.unlock(handle);
         const exclusive = await session.lock(handle, WK_LOCK_EXCLUSIVE);
         if (exclusive !== 0 && exclusive !== -WK_EOWNERDEAD) throw new AtomStoreError(`locking ${TABLE_NAME} failed: ${exclusive}`);
-        repairAtomTable(session);
+        repairAtomTable(session, handle);
         session.unlock(handle);
         locked = await session.lock(handle, WK_LOCK_SHARED);
       } else {
-        repairAtomTable(session);
+        repairAtomTable(session, handle);
         locked = 0;
       }
     }
     if (locked !== 0 && locked !== -WK_EOWNERDEAD) throw new AtomStoreError(`locking ${TABLE_NAME} failed: ${locked}`);
     try {
-      return fn();
+      return fn(handle);
     } finally {
       session.unlock(handle);
     }
@@ -250,13 +255,43 @@ function atomsInUse(session: Session): number[] {
   }
 }
 
-function lowestFreeAtom(session: Session): number {
-  let expected = MIN_STRING_ATOM;
-  for (const atom of atomsInUse(session)) {
-    if (atom !== expected) break;
-    expected++;
+function tableData(hint: number): Buffer {
+  const data = Buffer.alloc(TABLE_DATA_SIZE);
+  data.writeUInt32LE(TABLE_MAGIC, 0);
+  data.writeUInt32LE(hint, 4);
+  return data;
+}
+
+function readHint(session: Session, table: number): number {
+  const data = Buffer.alloc(TABLE_DATA_SIZE);
+  const got = session.getdata(table, data, 0);
+  if (got !== TABLE_DATA_SIZE || data.readUInt32LE(0) !== TABLE_MAGIC) {
+    throw new AtomStoreError(`${TABLE_NAME} holds ${got} bytes, not a winekernel atom table`);
   }
-  return expected - MIN_STRING_ATOM < MAX_STRING_ATOMS ? expected : 0;
+  const hint = data.readUInt32LE(4);
+  return hint >= MIN_STRING_ATOM && hint <= MIN_STRING_ATOM + MAX_STRING_ATOMS ? hint : MIN_STRING_ATOM;
+}
+
+function writeHint(session: Session, table: number, hint: number): number {
+  const written = session.setdata(table, tableData(hint), 0, WK_SETDATA_TRUNCATE);
+  return written < 0 ? written : 0;
+}
+
+/** Whether atomid:<atom> exists. */
+function atomExists(session: Session, atom: number): boolean {
+  const handle = session.open(idName(atom));
+  if (handle === -WK_ENOENT) return false;
+  if (handle < 0) throw new AtomStoreError(`opening ${idName(atom)} failed: ${handle}`);
+  session.close(handle);
+  return true;
+}
+
+/** The lowest free atom number (0 when the table is full), probing up from the free hint. */
+function lowestFreeAtom(session: Session, table: number): number {
+  for (let atom = readHint(session, table); atom < MIN_STRING_ATOM + MAX_STRING_ATOMS; atom++) {
+    if (!atomExists(session, atom)) return atom;
+  }
+  return 0;
 }
 
 function readRecord(session: Session, atom: number): AtomRecord | null {
@@ -307,7 +342,7 @@ function unlinkByName(session: Session, name: string | Buffer): number {
  * entry gets one. So an interrupted add either completes (record written) or
  * leaves nothing; an interrupted delete (record unlinked first) completes.
  */
-export function repairAtomTable(session: Session, map: CaseMap = wineCaseMap()): { removed: number; restored: number } {
+export function repairAtomTable(session: Session, table: number, map: CaseMap = wineCaseMap()): { removed: number; restored: number } {
   let removed = 0;
   let restored = 0;
   const wantedKeys = new Map<string, number>();
@@ -336,13 +371,15 @@ export function repairAtomTable(session: Session, map: CaseMap = wineCaseMap()):
       if (unlinkByName(session, key) === 0) removed++;
     }
   }
+  // The hint may be stale after a crash in either direction; start over.
+  writeHint(session, table, MIN_STRING_ATOM);
   return { removed, restored };
 }
 
 // ---------------------------------------------------------------------------
 // Table operations (the caller holds the lock)
 
-function addLocked(session: Session, name: Buffer): { status: number; atom: number } {
+function addLocked(session: Session, table: number, name: Buffer): { status: number; atom: number } {
   if (!name.length) return { status: STATUS_OBJECT_NAME_INVALID, atom: 0 };
   if (name.length > MAX_ATOM_NAME_UNITS * 2) return { status: STATUS_INVALID_PARAMETER, atom: 0 };
   const key = atomKey(name);
@@ -355,7 +392,7 @@ function addLocked(session: Session, name: Buffer): { status: number; atom: numb
     if (written < 0) return { status: statusFromErrno(written), atom: 0 };
     return { status: STATUS_SUCCESS, atom: existing };
   }
-  const atom = lowestFreeAtom(session);
+  const atom = lowestFreeAtom(session, table);
   if (!atom) return { status: STATUS_NO_MEMORY, atom: 0 };
   const created = createPermanent(session, idName(atom), encodeRecord({ atom, count: 1, pinned: 0, name }));
   if (created < 0) return { status: STATUS_NO_MEMORY, atom: 0 };
@@ -366,10 +403,12 @@ function addLocked(session: Session, name: Buffer): { status: number; atom: numb
     unlinkByName(session, idName(atom));
     return { status: STATUS_NO_MEMORY, atom: 0 };
   }
+  // Everything up to `atom` is in use now (a crash before this write leaves a lower, still valid hint).
+  writeHint(session, table, atom + 1);
   return { status: STATUS_SUCCESS, atom };
 }
 
-function deleteLocked(session: Session, atom: number, evenIfPinned: boolean): number {
+function deleteLocked(session: Session, table: number, atom: number, evenIfPinned: boolean): number {
   const record = readRecord(session, atom);
   if (!record) return STATUS_INVALID_HANDLE;
   if (record.pinned && !evenIfPinned) return STATUS_WAS_LOCKED;
@@ -377,6 +416,11 @@ function deleteLocked(session: Session, atom: number, evenIfPinned: boolean): nu
   if (record.count > 0) {
     const written = writeRecord(session, record);
     return written < 0 ? statusFromErrno(written) : STATUS_SUCCESS;
+  }
+  // Lower the hint before freeing the number, so it never sits above a free atom.
+  if (atom < readHint(session, table)) {
+    const hinted = writeHint(session, table, atom);
+    if (hinted < 0) return statusFromErrno(hinted);
   }
   // Record first: if we die between the two, the repair drops the index entry.
   const dropped = unlinkByName(session, idName(atom));
@@ -426,7 +470,7 @@ export const addAtom: TranslatedEntry<NameRequest, AtomReply> = {
   primitives: ['object_create', 'object_open', 'lockobject', 'unlock', 'size', 'getdata', 'setdata', 'object_list', 'object_unlink', 'object_close'],
   async translate(request, ctx): Promise<TranslatedReply<AtomReply>> {
     const name = nameBytes(request.body.name);
-    const result = await withTable(ctx.session, 'write', true, () => addLocked(ctx.session, name));
+    const result = await withTable(ctx.session, 'write', true, (table) => addLocked(ctx.session, table, name));
     const { status, atom } = result ?? { status: STATUS_NO_MEMORY, atom: 0 };
     return { error: status, body: { atom } };
   },
@@ -440,7 +484,7 @@ export const deleteAtom: TranslatedEntry<AtomRequest, Record<string, never>> = {
   primitives: ['object_open', 'lockobject', 'unlock', 'size', 'getdata', 'setdata', 'object_unlink', 'object_close'],
   async translate(request, ctx) {
     const atom = request.body.atom >>> 0;
-    const status = await withTable(ctx.session, 'write', false, () => deleteLocked(ctx.session, atom, false));
+    const status = await withTable(ctx.session, 'write', false, (table) => deleteLocked(ctx.session, table, atom, false));
     return { error: status ?? STATUS_OBJECT_NAME_NOT_FOUND, body: {} };
   },
 };
@@ -487,7 +531,7 @@ export const ATOM_TRANSLATORS = [addAtom, deleteAtom, findAtom, getAtomInformati
 
 /** Adds (or references) a string atom; creates the table if needed. */
 export async function addGlobalAtom(session: Session, name: Buffer): Promise<{ status: number; atom: number }> {
-  return (await withTable(session, 'write', true, () => addLocked(session, nameBytes({ malformed: true, bytes: name })))) ?? { status: STATUS_NO_MEMORY, atom: 0 };
+  return (await withTable(session, 'write', true, (table) => addLocked(session, table, nameBytes({ malformed: true, bytes: name })))) ?? { status: STATUS_NO_MEMORY, atom: 0 };
 }
 
 /** The atom of a name, or 0 (never an error, as wineserver's class code expects). */
@@ -514,5 +558,5 @@ export async function grabGlobalAtom(session: Session, atom: number): Promise<{ 
 /** Drops a reference taken by addGlobalAtom or grabGlobalAtom (pinned or not). */
 export async function releaseGlobalAtom(session: Session, atom: number): Promise<number> {
   if (atom < MIN_STRING_ATOM) return STATUS_SUCCESS;
-  return (await withTable(session, 'write', false, () => deleteLocked(session, atom, true))) ?? STATUS_OBJECT_NAME_NOT_FOUND;
+  return (await withTable(session, 'write', false, (table) => deleteLocked(session, table, atom, true))) ?? STATUS_OBJECT_NAME_NOT_FOUND;
 }

@@ -124,7 +124,12 @@ export class LegacyWineserver {
   /** Waits up to `timeoutMs` for wineserver to exit on its own; true if it did. */
   async waitForExit(timeoutMs: number): Promise<boolean> {
     if (this.exitInfo) return true;
-    const outcome = await Promise.race([this.exited.then(() => true), delay(timeoutMs).then(() => false)]);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    const outcome = await Promise.race([this.exited.then(() => true), timedOut]);
+    clearTimeout(timer);
     return outcome;
   }
 }

@@ -271,7 +271,8 @@ export class InProcessSession implements Session {
     if (instance.objectCount >= instance.limits.maxObjects) return -WK_ENOSPC;
     if (instance.byteCount + size > instance.limits.maxBytes) return -WK_ENOSPC;
     const permanent = (flags & WK_CREATE_PERMANENT) !== 0;
-    const bytes = Buffer.allocUnsafe(size);
+    // empty objects share one zero-length buffer (setdata replaces it on growth)
+    const bytes = size === 0 ? EMPTY : Buffer.allocUnsafe(size);
     if (size > 0) bytes.set(data!);
     const object = new WkObject(key, namespaceLength, bytes, this.credentials.uid, permanent, this);
     instance.link(object);

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Runs the winekernel selftests against /dev/winekernel (inside the VM:
-# vm/run.sh -- kernel/selftests/run.sh). Builds them first into a temporary
-# directory. TAP on stdout; exit status non-zero if any test failed.
+# vm/run.sh -- kernel/selftests/run.sh). Builds them first (make, so only
+# when out of date). Arguments go to winekernel_test (-l, -t NAME). TAP on stdout; exit status non-zero if any test failed.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-out="${WINEKERNEL_SELFTEST_OUT:-${TMPDIR:-/tmp}/winekernel-selftests}"
+# Default: build/ here, so a build made on the host (fast) is reused in the
+# guest (slow under TCG) when it is up to date.
+out="${WINEKERNEL_SELFTEST_OUT:-$here/build}"
 mkdir -p "$out"
 make -s -C "$here" OUTPUT="$out" >&2
 if [ ! -c /dev/winekernel ]; then

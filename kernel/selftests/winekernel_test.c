@@ -1046,6 +1046,8 @@ static int test_threads_one_session(void)
 	int i, h;
 
 	h = EXPECT_OK(winekernel_object_create(wk, "t:x", "data", 4));
+	/* A second handle keeps the object (and its name) alive throughout. */
+	EXPECT_OK(winekernel_object_open(wk, "t:x"));
 	for (i = 0; i < 4; i++) {
 		t[i] = (struct thread_hammer){ .wk = wk, .handle = h };
 		pthread_create(&th[i], NULL, thread_hammer_fn, &t[i]);
@@ -1191,7 +1193,7 @@ static uint64_t fuzz_value(void *good, size_t good_size)
 	}
 }
 
-static int fuzz_child(const char *kid, int idx, uint64_t deadline)
+static int fuzz_child(const char *kid, int idx, uint64_t secs, int ready_fd, int go_fd)
 {
 	static unsigned char arena[65536];
 	uint64_t args[16];
@@ -1207,8 +1209,15 @@ static int fuzz_child(const char *kid, int idx, uint64_t deadline)
 					 .max_objects = 100000 };
 	struct winekernel_ace owner_attach = { WK_ACE_ALLOW, WK_WHO_OWNER, 0, WK_RIGHT_ATTACH };
 
+	uint64_t deadline;
+	char c;
+
 	if (winekernel_attach_to_kernel(wk, kid, WK_ATTACH_CREATE, &lim) < 0)
 		return 2;
+	/* Everyone attaches before anyone fuzzes (the instance ACL may change). */
+	if (write(ready_fd, "R", 1) != 1 || read(go_fd, &c, 1) != 0)
+		return 4;
+	deadline = now_ns() + secs * 1000000000ull;
 	/* Seed some valid names and handles for the fuzzer to hit. */
 	memcpy(arena, "fz:a\0fz\0fz:b\0", 13);
 	winekernel_object_create(wk, "fz:a", arena, 100);
@@ -1319,19 +1328,24 @@ static int test_fuzz(void)
 {
 	const char *secs_env = getenv("WINEKERNEL_FUZZ_SECONDS");
 	uint64_t secs = secs_env ? strtoull(secs_env, NULL, 10) : 5;
-	uint64_t deadline = now_ns() + secs * 1000000000ull;
-	char kids[4][64];
+	int ready[2], go[2], i, failed = 0;
+	char kids[4][64], c;
 	pid_t pids[4];
-	int i, failed = 0;
 
+	CHECK(pipe(ready) == 0 && pipe(go) == 0, "pipes");
 	for (i = 0; i < 4; i++) {
 		snprintf(kids[i], sizeof(kids[i]), "st-fuzz-%d-%d", i % 2, getpid());
 		pids[i] = fork();
 		if (pids[i] == 0) {
+			close(go[1]);
 			fflush(stdout);
-			_exit(fuzz_child(kids[i], i, deadline));
+			_exit(fuzz_child(kids[i], i, secs, ready[1], go[0]));
 		}
 	}
+	for (i = 0; i < 4; i++)
+		if (read(ready[0], &c, 1) != 1)
+			break;
+	close(go[1]);
 	for (i = 0; i < 4; i++) {
 		int st = wait_child(pids[i]);
 

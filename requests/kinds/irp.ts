@@ -60,9 +60,9 @@ const q = (b: Buffer, o: number) => formatUint64(u64(b, o));
 
 /**
  * wineserver prints nothing at all for an unknown irp type, not even the
- * field's `name=` prefix; FixedKind.format cannot say so, so it returns ''.
+ * field's `name=` prefix: null says so.
  */
-function traceIrp(b: Buffer): string {
+function traceIrp(b: Buffer): string | null {
   switch (u32(b, 0)) {
     case 0:
       return '{NONE}';
@@ -85,7 +85,7 @@ function traceIrp(b: Buffer): string {
     case 9:
       return `{CANCEL,irp=${q(b, 8)}}`;
     default:
-      return '';
+      return null;
   }
 }
 

@@ -99,7 +99,7 @@ export interface UnionSpec {
   /** Field layouts by tag value; the tag itself is a 4-byte enum at offset 0 in every union here. */
   variants: Readonly<Record<number, Layout>>;
   /** Prints the union from its exact bytes, like the matching wineserver dumper. */
-  trace(bytes: Buffer, ctx: TraceContext): string;
+  trace(bytes: Buffer, ctx: TraceContext): string | null;
   /** Extra sample values besides one per variant and an unknown tag. */
   extraSamples?: UnionValue[];
 }

@@ -6,6 +6,8 @@
  * from that tree (nothing of Wine is kept in this repository).
  *
  * Input lines:  <kind> <current_time> <monotonic_time> <hex bytes>
+ *               where <kind> is a vararg kind, a fixed type, or
+ *               request:<code> / reply:<code> with a whole 64+n byte frame
  * Output:       the dumper's text on stderr, then "\n<<END>>\n".
  */
 #define ARRAY_SIZE(x) (sizeof(x) / sizeof((x)[0]))
@@ -47,7 +49,20 @@ int main(void)
         else if (!strcmp(kind, name)) { \
             static union { type v; unsigned char b[512]; } u; \
             memset(&u, 0, sizeof(u)); memcpy(&u, data, n < sizeof(type) ? n : sizeof(type)); func("", &u.v); }
-        if (0) ;
+        int code;
+        if (sscanf(kind, "request:%d", &code) == 1 && code >= 0 && code < REQ_NB_REQUESTS && n >= 64)
+        {
+            /* A whole request frame: the generated dumper of that request, as trace_request calls it. */
+            cur_data = data + 64;
+            cur_size = n - 64;
+            req_dumpers[code]( data );
+        }
+        else if (sscanf(kind, "reply:%d", &code) == 1 && code >= 0 && code < REQ_NB_REQUESTS && n >= 64)
+        {
+            cur_data = data + 64;
+            cur_size = n - 64;
+            if (reply_dumpers[code]) reply_dumpers[code]( data );
+        }
         VARARG_KIND(unicode_str) VARARG_KIND(bytes) VARARG_KIND(string) VARARG_KIND(uints) VARARG_KIND(ints)
         VARARG_KIND(ushorts) VARARG_KIND(uints64) VARARG_KIND(user_handles) VARARG_KIND(rectangles)
         VARARG_KIND(object_attributes) VARARG_KIND(sid) VARARG_KIND(sids) VARARG_KIND(acl)

@@ -1,0 +1,129 @@
+// `winekernel coverage`: the real command, run as a child process.
+
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { BUNDLED_REQUESTS_2003, loadRequests2003, parseRequestList, SHARED_REQUESTS_2003, summarizeFixture } from '../../mappings/coverage.ts';
+
+const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+const BIN = path.join(REPO, 'bin', 'winekernel.js');
+
+function run(args: string[]) {
+  const result = spawnSync(process.execPath, [BIN, 'coverage', ...args], { cwd: REPO, encoding: 'utf8', timeout: 120_000 });
+  if (result.error) throw result.error;
+  return result;
+}
+
+const rowSchema = z.object({
+  name: z.string(),
+  code: z.number().int().nonnegative(),
+  family: z.string(),
+  status: z.enum(['translated, verified by replay', 'translated', 'forwarded']),
+  verdict: z.enum(['translated', 'expressible', 'needs-primitive', 'os-bound']),
+  reason: z.object({ category: z.string(), missing: z.array(z.string()).optional(), detail: z.string().min(10) }).optional(),
+  primitives: z.array(z.string()),
+  domains: z.array(z.string()).min(1),
+  in2003: z.boolean(),
+});
+
+const reportSchema = z.object({
+  wineVersion: z.literal('8.0'),
+  protocolVersion: z.literal(758),
+  requestCount: z.literal(278),
+  rows: z.array(rowSchema).length(278),
+  byStatus: z.record(z.number()),
+  byReason: z.record(z.number()),
+  byMissing: z.record(z.number()),
+  byVerdict: z.record(z.number()),
+  domains: z.array(z.object({ domain: z.string(), split: z.boolean() }).passthrough()),
+  proposal2003: z.object({ total: z.literal(176), stillPresent: z.number(), removed: z.array(z.string()), translated: z.number(), forwarded: z.number() }).passthrough(),
+});
+
+describe('winekernel coverage', () => {
+  it('--json gives one entry per request type with name, code, status, reason, primitives and in2003', () => {
+    const result = run(['--json']);
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    const report = reportSchema.parse(JSON.parse(result.stdout));
+    expect(report.rows.map((r) => r.code)).toEqual([...Array(278).keys()]);
+    for (const row of report.rows) {
+      if (row.status === 'forwarded') expect(row.reason).toBeDefined();
+      else expect(row.reason).toBeUndefined();
+    }
+    const addAtom = report.rows.find((r) => r.name === 'add_atom')!;
+    expect(addAtom).toMatchObject({ code: 102, status: 'translated', verdict: 'translated', in2003: true });
+    expect(report.rows.find((r) => r.name === 'get_atom_information')!.in2003).toBe(false);
+    expect(report.byStatus.translated).toBe(4);
+    expect(report.byStatus.forwarded).toBe(274);
+    const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
+    expect(sum(report.byVerdict)).toBe(278);
+    expect(sum(report.byReason)).toBe(274);
+    // 2003: present + removed = 176; translated + forwarded = present.
+    const p = report.proposal2003;
+    expect(p.stillPresent + p.removed.length).toBe(176);
+    expect(p.translated + p.forwarded).toBe(p.stillPresent);
+    expect(p.translated).toBe(3); // add_atom, delete_atom, find_atom (get_atom_name was renamed since)
+    expect(p.removed).toContain('get_atom_name');
+    // The atom table is shared with forwarded class/property requests: reported as split.
+    expect(report.domains.find((d) => d.domain === 'global-atom-table')!.split).toBe(true);
+  });
+
+  it('prints a table with one line per request and the summary lines', () => {
+    const result = run([]);
+    expect(result.status).toBe(0);
+    const lines = result.stdout.split('\n');
+    expect(lines.filter((l) => /^\s*\d+\s{2}\S/.test(l)).length).toBe(278);
+    expect(result.stdout).toMatch(/^ {2}28 {2}select +yes +forwarded +missing-primitive \[missing: wait-multiple, signal-wakeup\]/m);
+    expect(result.stdout).toMatch(/^ 102 {2}add_atom +yes +translated +uses /m);
+    expect(result.stdout).toContain('Wine 8.0 (protocol 758): 278 request types');
+    expect(result.stdout).toMatch(/2003 proposal \(176 requests of protocol 114\): \d+ still present/);
+    expect(result.stdout).toContain('split state domains');
+  });
+
+  it('--html writes a standalone page without external assets', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wk-coverage-'));
+    try {
+      const file = path.join(dir, 'coverage.html');
+      const result = run(['--html', file]);
+      expect(result.status).toBe(0);
+      const html = fs.readFileSync(file, 'utf8');
+      expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
+      expect(html.match(/<tr class=/g)?.length).toBe(278);
+      expect(html).not.toMatch(/<(script|link|img)\b/i);
+      expect(html).not.toMatch(/https?:\/\//);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('fails with a clear error for bad options and missing inputs', () => {
+    const bad = run(['--bogus']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain("Unknown option '--bogus'");
+    const missing = run(['--requests-2003', '/nonexistent/list.txt']);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain('WK_REQUESTS_2003_UNREADABLE');
+    const version = run(['--wine', '1.0']);
+    expect(version.status).toBe(1);
+    expect(version.stderr).toContain('WK_UNKNOWN_PROTOCOL_VERSION');
+  });
+
+  it('reads the 2003 list from the shared mission folder, or the committed copy', () => {
+    const bundled = parseRequestList(fs.readFileSync(BUNDLED_REQUESTS_2003, 'utf8'));
+    expect(bundled.length).toBe(176);
+    const loaded = loadRequests2003();
+    expect(loaded.names).toEqual(bundled);
+    expect(loaded.source).toBe(fs.existsSync(SHARED_REQUESTS_2003) ? SHARED_REQUESTS_2003 : BUNDLED_REQUESTS_2003);
+  });
+
+  it('computes the translated share of recorded traffic from request codes', () => {
+    const rows = JSON.parse(run(['--json']).stdout).rows;
+    const summary = summarizeFixture(rows, ['x.wkrec'], [102, 104, 104, 21, 9999]);
+    expect(summary).toMatchObject({ requests: 5, translatedRequests: 3, unknownCodes: 1 });
+    expect(summary.share).toBeCloseTo(0.6);
+    expect(summary.byRequest[0]).toEqual({ name: 'find_atom', count: 2, status: 'translated' });
+  });
+});
