@@ -33,6 +33,11 @@ function onPath(name: string): string | null {
 }
 
 export function findWine(env: NodeJS.ProcessEnv = process.env): WineInstallation {
+  // Wine's own variables name the binaries explicitly; an explicit path that
+  // is not there is an error, not a reason to pick another installation.
+  if (env.WINESERVER && !isExecutable(env.WINESERVER)) {
+    throw new ProxyError('WINE_NOT_INSTALLED', `WINESERVER=${env.WINESERVER} is not an executable; install Wine (Debian: apt-get install wine64) or fix WINESERVER`);
+  }
   const wine = onPath('wine') ?? (isExecutable('/usr/bin/wine') ? '/usr/bin/wine' : null);
   const candidates = [env.WINESERVER, '/usr/lib/wine/wineserver64', '/usr/lib/wine/wineserver', onPath('wineserver') ?? undefined];
   const wineserver = candidates.find((c): c is string => !!c && isExecutable(c)) ?? null;

@@ -71,12 +71,22 @@ function lowerBound(sorted: string[], value: string): number {
   return low;
 }
 
+/** The listing of a set: names packed NUL-terminated, and where each starts. */
+export interface PackedNames {
+  bytes: Buffer;
+  /** offsets[i]: first byte of name i; offsets[count]: total length */
+  offsets: Uint32Array;
+  count: number;
+}
+
 export class SortedKeySet {
   readonly members = new Set<string>();
   private sortedCache: string[] | null = null;
+  private packedCache: PackedNames | null = null;
 
   add(key: string): void {
     this.members.add(key);
+    this.packedCache = null;
     const sorted = this.sortedCache;
     if (sorted === null) return;
     if (sorted.length >= MAINTAIN_SORTED_UP_TO) this.sortedCache = null;
@@ -85,6 +95,7 @@ export class SortedKeySet {
 
   delete(key: string): void {
     this.members.delete(key);
+    this.packedCache = null;
     const sorted = this.sortedCache;
     if (sorted === null) return;
     if (sorted.length >= MAINTAIN_SORTED_UP_TO) this.sortedCache = null;
@@ -99,7 +110,31 @@ export class SortedKeySet {
     if (this.sortedCache === null) this.sortedCache = Array.from(this.members).sort();
     return this.sortedCache;
   }
+
+  // Listing copies one slice of this (kept until the set changes), instead
+  // of encoding every name on every call.
+  packed(): PackedNames {
+    if (this.packedCache !== null) return this.packedCache;
+    const sorted = this.sorted();
+    const offsets = new Uint32Array(sorted.length + 1);
+    let total = 0;
+    for (let i = 0; i < sorted.length; i++) {
+      offsets[i] = total;
+      total += sorted[i].length + 1;
+    }
+    offsets[sorted.length] = total;
+    const bytes = Buffer.allocUnsafe(total);
+    for (let i = 0; i < sorted.length; i++) {
+      const at = offsets[i];
+      bytes.write(sorted[i], at, 'latin1');
+      bytes[offsets[i + 1] - 1] = 0;
+    }
+    this.packedCache = { bytes, offsets, count: sorted.length };
+    return this.packedCache;
+  }
 }
+
+export const EMPTY_PACKED: PackedNames = { bytes: Buffer.alloc(0), offsets: new Uint32Array(1), count: 0 };
 
 export class Instance {
   readonly key: string;

@@ -1,4 +1,4 @@
-// `winekernel coverage [--json] [--html FILE] [--fixture FILE...] [--wine VERSION]`:
+// `winekernel coverage [--json | --markdown] [--html FILE] [--fixture FILE...] [--wine VERSION]`:
 // for every request type of the protocol, whether the translation layer
 // translates it or forwards it to wineserver and why, the primitives it uses,
 // whether it existed in 2003, and the summaries (docs/coverage.md explains
@@ -19,14 +19,16 @@ import {
   loadRequests2003,
   renderHtml,
   renderJson,
+  renderMarkdown,
   renderText,
   REPO_ROOT,
 } from '../../mappings/coverage.ts';
 
-const USAGE = `usage: winekernel coverage [--json] [--html FILE] [--fixture FILE...] [--wine VERSION] [--requests-2003 FILE]
+const USAGE = `usage: winekernel coverage [--json | --markdown] [--html FILE] [--fixture FILE...] [--wine VERSION] [--requests-2003 FILE]
 
   --json            one JSON document: an entry per request type (name, code, status,
                     verdict, reason, primitives, in2003, ...) and the summaries
+  --markdown        the summary and per-family tables as markdown (docs/coverage.md)
   --html FILE       also write a standalone HTML page to FILE
   --fixture FILE    a proxy recording; reports the share of its requests that are of
                     translated types (repeatable)
@@ -88,6 +90,7 @@ export const command: Command = {
         args,
         options: {
           json: { type: 'boolean', default: false },
+          markdown: { type: 'boolean', default: false },
           html: { type: 'string' },
           fixture: { type: 'string', multiple: true },
           wine: { type: 'string', default: 'wine-8.0' },
@@ -115,7 +118,7 @@ export const command: Command = {
         fixtureCodes: files.length ? { files, codes: await fixtureCodes(files) } : undefined,
       });
       if (values.html) writeFileSync(values.html, renderHtml(report));
-      process.stdout.write(values.json ? renderJson(report) : renderText(report));
+      process.stdout.write(values.json ? renderJson(report) : values.markdown ? renderMarkdown(report) : renderText(report));
       return 0;
     } catch (error) {
       const code = (error as { code?: string }).code;

@@ -807,8 +807,11 @@ static void wk_lock_release(struct wk_object *obj, struct wk_handle *h,
 	h->lock_mode = 0;
 }
 
-/* Closes a handle already removed from its table; drops the table's ref. */
-static void wk_handle_close(struct wk_handle *h)
+/*
+ * Marks a handle closed: what it holds is released as abandoned and any
+ * wait through it is cancelled. The caller still owns the table's ref.
+ */
+static void wk_handle_abandon(struct wk_handle *h)
 {
 	struct wk_object *obj = h->obj;
 	struct wk_waiter *w, *tmp;
@@ -827,6 +830,12 @@ static void wk_handle_close(struct wk_handle *h)
 	}
 	wk_lock_grant_waiters(obj);
 	spin_unlock(&obj->lock);
+}
+
+/* Closes a handle already removed from its table; drops the table's ref. */
+static void wk_handle_close(struct wk_handle *h)
+{
+	wk_handle_abandon(h);
 	wk_handle_put(h);
 }
 
@@ -915,12 +924,18 @@ static int wk_release(struct inode *inode, struct file *file)
 	struct wk_handle *h;
 	unsigned long id;
 
+	/*
+	 * Locks are abandoned first, so a server woken by the hand-off events
+	 * already finds them released (-EOWNERDEAD); then the hand-off, which
+	 * needs our handles still holding the objects; then the handles go.
+	 */
+	xa_for_each(&sess->handles, id, h)
+		wk_handle_abandon(h);
 	if (inst)
 		wk_session_handoff(sess);
-
 	xa_for_each(&sess->handles, id, h) {
 		xa_erase(&sess->handles, id);
-		wk_handle_close(h);
+		wk_handle_put(h);
 	}
 	xa_destroy(&sess->handles);
 

@@ -1,0 +1,123 @@
+// Starting the proxy the two ways a user does (`winekernel run`, `winekernel
+// serve`) from tests, and measuring a proxy process from the outside.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { REPO_ROOT, wineEnv } from '../support/wine.js';
+
+export const WINEKERNEL = path.join(REPO_ROOT, 'bin', 'winekernel.js');
+
+/** argv prefix that runs a wine command through `winekernel run`. */
+export function runLauncher(prefix: string, extra: string[] = []): string[] {
+  return [process.execPath, WINEKERNEL, 'run', '--prefix', prefix, ...extra, '--'];
+}
+
+export interface ServeHandle {
+  pid: number;
+  socketPath: string;
+  child: ChildProcess;
+  stderr(): string;
+  /** SIGTERM, then the exit status. */
+  stop(): Promise<number | null>;
+}
+
+/** Starts `winekernel serve` and waits until it serves. */
+export async function startServe(prefix: string, extra: string[] = [], timeoutMs = 30_000): Promise<ServeHandle> {
+  let stderr = '';
+  const child = spawn(process.execPath, [WINEKERNEL, 'serve', '--prefix', prefix, ...extra], {
+    cwd: REPO_ROOT,
+    env: wineEnv(prefix),
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const socketPath = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`winekernel serve did not start in time:\n${stderr}`)), timeoutMs);
+    const check = () => {
+      const match = /serving .* at (\S+) \(pid/.exec(stderr);
+      if (match) {
+        clearTimeout(timer);
+        child.stderr!.off('data', check);
+        resolve(match[1]);
+      }
+    };
+    child.stderr!.on('data', check);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`winekernel serve exited (${code}) before serving:\n${stderr}`));
+    });
+  });
+  return {
+    pid: child.pid!,
+    socketPath,
+    child,
+    stderr: () => stderr,
+    async stop() {
+      if (child.exitCode !== null) return child.exitCode;
+      child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+/** Runs `winekernel <args>` to completion. */
+export async function winekernel(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [WINEKERNEL, ...args], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+  const code = await new Promise<number | null>((resolve) => child.once('close', (c) => resolve(c)));
+  return { code, stdout, stderr };
+}
+
+export function openFdCount(pid: number): number {
+  return fs.readdirSync(`/proc/${pid}/fd`).length;
+}
+
+export function rssKb(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) : 0;
+}
+
+/** Children of `pid` (from /proc). */
+export function childPids(pid: number): number[] {
+  const out: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) out.push(Number(entry));
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
+export function processName(pid: number): string {
+  try {
+    return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Polls `probe` until it returns true or `timeoutMs` passes. */
+export async function eventually(probe: () => boolean, timeoutMs: number, stepMs = 100): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (probe()) return true;
+    await sleep(stepMs);
+  }
+  return probe();
+}
