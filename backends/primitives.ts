@@ -229,8 +229,8 @@ export interface Session {
    * Takes a lock. timeoutNs: -1 infinite (default), 0 try, else relative ns.
    * Returns the result directly when it is known without waiting; otherwise a
    * Promise of it. `await session.lock(...)` works either way. A wait ends
-   * with -EINTR when the handle or the session is closed meanwhile (and on the
-   * device also when the wait is interrupted by a signal).
+   * with -EBADF when its handle is closed meanwhile, with -EINTR when the
+   * session ends (and on the device also when a signal interrupts it).
    */
   lock(handle: number, flags: number, timeoutNs?: number): LockResult;
   /** Never waits, never allocates: lock with timeout 0. */
@@ -263,7 +263,7 @@ export interface Session {
   /**
    * Ends the session as a process death would: its locks are released as
    * abandoned, objects it created are handed to the registered server, its
-   * handles are closed, pending lock waits end with -EINTR. Idempotent.
+   * handles are closed, its pending lock waits end with -EINTR. Idempotent.
    * Afterwards every call throws WkSessionClosedError.
    */
   end(): void;

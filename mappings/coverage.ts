@@ -95,7 +95,7 @@ export interface CoverageReport {
 
 export class CoverageError extends Error {
   constructor(
-    readonly code: 'WK_REQUESTS_2003_UNREADABLE' | 'WK_FIXTURE_READER_MISSING' | 'WK_FIXTURE_UNREADABLE' | 'WK_UNKNOWN_PROTOCOL_VERSION',
+    readonly code: 'WK_REQUESTS_2003_UNREADABLE' | 'WK_FIXTURE_UNREADABLE' | 'WK_UNKNOWN_PROTOCOL_VERSION',
     message: string,
   ) {
     super(message);

@@ -35,8 +35,8 @@ export const STATUS_TOO_MANY_OPENED_FILES = 0xc000011f;
 /**
  * The status a failed primitive call stands for when a translator has no
  * more specific answer. Quota errors map to what wineserver says when its own
- * allocations fail; anything unexpected is STATUS_INTERNAL_ERROR-like, which
- * we spell as NOT_SUPPORTED so a client never mistakes it for a real answer.
+ * allocations fail; anything unexpected becomes STATUS_NOT_SUPPORTED, so a
+ * client never mistakes it for a real answer.
  */
 export function statusFromErrno(result: number): number {
   switch (-result) {

@@ -175,13 +175,14 @@ export class InProcessSession implements Session {
     const invalid = checkKernidKey(key);
     if (invalid < 0) return invalid;
     if ((flags & ~WK_ATTACH_CREATE) !== 0) return -WK_EINVAL;
+    // with CREATE the limits are checked even if the instance turns out to exist
+    const effective = (flags & WK_ATTACH_CREATE) !== 0 ? normalizeLimits(limits) : WK_DEFAULT_LIMITS;
+    if (typeof effective === 'number') return effective;
     const instances = this.state.instances;
     let instance = instances.get(key);
     let created = 0;
     if (instance === undefined) {
       if ((flags & WK_ATTACH_CREATE) === 0) return -WK_ENOENT;
-      const effective = normalizeLimits(limits);
-      if (typeof effective === 'number') return effective;
       instance = new Instance(key, this.credentials.uid, effective);
       instances.set(key, instance);
       created = 1;
@@ -216,7 +217,8 @@ export class InProcessSession implements Session {
   }
 
   private dropHandle(entry: HandleEntry): void {
-    if (entry.waiter !== null) this.cancelWait(entry.waiter, -WK_EINTR);
+    // a wait through a handle that goes away ends with -EBADF (as on the device)
+    if (entry.waiter !== null) this.cancelWait(entry.waiter, -WK_EBADF);
     if (entry.lockMode !== LOCK_NONE) releaseLock(entry, true);
     this.handles[entry.handle] = undefined;
     this.allocator.release(entry.handle);

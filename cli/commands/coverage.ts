@@ -51,32 +51,27 @@ async function loadRequestTable(version: string): Promise<RequestTable> {
 }
 
 /**
- * Request codes of the recordings. The recording format is the proxy's
- * (proxy/recording/format.ts); its reader module is not written yet, so this
- * fails with a clear error until proxy/recording/reader.ts exists and exports
- * readRecording(path) yielding RecordEntry values.
+ * Request codes of the recordings (proxy/recording/reader.ts; format in
+ * docs/fixture-format.md), one per recorded request, in order. A recording
+ * made against another protocol version is refused: its codes mean other
+ * requests.
  */
-async function fixtureCodes(files: string[]): Promise<number[]> {
-  const readerPath = join(REPO_ROOT, 'proxy', 'recording', 'reader.ts');
-  if (!existsSync(readerPath)) {
-    throw new CoverageError(
-      'WK_FIXTURE_READER_MISSING',
-      '--fixture needs the recording reader (proxy/recording/reader.ts), which does not exist yet',
-    );
-  }
-  const reader = (await import(pathToFileURL(readerPath).href)) as Record<string, unknown>;
-  const read = reader.readRecording as ((path: string) => AsyncIterable<{ kind: number; code: number }> | Iterable<{ kind: number; code: number }>) | undefined;
-  if (typeof read !== 'function') {
-    throw new CoverageError('WK_FIXTURE_READER_MISSING', 'proxy/recording/reader.ts does not export readRecording(path)');
-  }
+async function fixtureCodes(files: string[], protocolVersion: number): Promise<number[]> {
+  const { readRecording } = await import('../../proxy/recording/reader.ts');
   const { RecordKind } = await import('../../proxy/recording/format.ts');
   const codes: number[] = [];
   for (const file of files) {
+    let recording;
     try {
-      for await (const record of read(file)) if (record.kind === RecordKind.Request) codes.push(record.code);
+      recording = readRecording(file);
     } catch (error) {
       throw new CoverageError('WK_FIXTURE_UNREADABLE', `cannot read recording ${file}: ${(error as Error).message}`);
     }
+    const version = recording.header.protocolVersion;
+    if (version !== 0 && version !== protocolVersion) {
+      throw new CoverageError('WK_FIXTURE_UNREADABLE', `${file} was recorded with protocol ${version}, not ${protocolVersion}`);
+    }
+    for (const record of recording.records) if (record.kind === RecordKind.Request) codes.push(record.code);
   }
   return codes;
 }
@@ -115,7 +110,7 @@ export const command: Command = {
         wineVersion: table.WINE_VERSION,
         protocolVersion: table.PROTOCOL_VERSION,
         requests2003: loadRequests2003(values['requests-2003']),
-        fixtureCodes: files.length ? { files, codes: await fixtureCodes(files) } : undefined,
+        fixtureCodes: files.length ? { files, codes: await fixtureCodes(files, table.PROTOCOL_VERSION) } : undefined,
       });
       if (values.html) writeFileSync(values.html, renderHtml(report));
       process.stdout.write(values.json ? renderJson(report) : values.markdown ? renderMarkdown(report) : renderText(report));

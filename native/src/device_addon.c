@@ -183,11 +183,14 @@ static int get_name(napi_env env, napi_value value, char *buf, size_t max, int t
 
 	napi_typeof(env, value, &type);
 	if (type == napi_string) {
-		/* read one byte more than allowed to notice over-long names */
-		if (napi_get_value_string_utf8(env, value, buf, max + 2, &length) != napi_ok)
+		/* the full UTF-8 length first: a bounded copy would stop short of
+		 * a multi-byte char and make an over-long name look acceptable */
+		if (napi_get_value_string_utf8(env, value, NULL, 0, &length) != napi_ok)
 			return -EINVAL;
 		if (length > max)
 			return too_long;
+		if (napi_get_value_string_utf8(env, value, buf, max + 1, &length) != napi_ok)
+			return -EINVAL;
 	} else if (get_bytes(env, value, &data, &length)) {
 		if (length > max)
 			return too_long;
@@ -299,24 +302,38 @@ static napi_value session_open(napi_env env, napi_callback_info info)
 	return int_result(env, slot);
 }
 
-/* Ends every wait of the session (or of one handle, when handle != 0). */
-static void cancel_waits(struct session *s, uint32_t handle)
+/*
+ * Ends every wait of the session with -EINTR. Returns false if a thread did
+ * not leave its ioctl in time (it then still uses the session's context).
+ */
+static bool cancel_waits(struct session *s)
 {
 	struct waiter *w;
+	bool all_done = true;
 
 	for (w = s->waiters; w; w = w->next) {
 		struct timespec pause = { 0, 50 * 1000 };
 		int rounds;
 
-		if (handle && w->handle != handle)
-			continue;
 		atomic_store(&w->cancelled, 1);
 		/* resend until the thread is out of the ioctl (see top comment) */
 		for (rounds = 0; !atomic_load(&w->done) && rounds < 100000; rounds++) {
 			pthread_kill(w->thread, WK_CANCEL_SIGNAL);
 			nanosleep(&pause, NULL);
 		}
+		if (!atomic_load(&w->done))
+			all_done = false;
 	}
+	return all_done;
+}
+
+/* Closes the device; if a waiter is stuck, only the fd (the context stays for it). */
+static void close_context(struct winekernel *wk, bool waiters_done)
+{
+	if (waiters_done)
+		winekernel_close(wk);
+	else
+		close(winekernel_fd(wk));
 }
 
 static void detach_waiter(struct session *s, struct waiter *w)
@@ -360,14 +377,14 @@ static napi_value session_close(napi_env env, napi_callback_info info)
 	struct session *s = get_session(env, state, argv[0]);
 	if (!s)
 		return NULL;
-	cancel_waits(s, 0);
+	bool waiters_done = cancel_waits(s);
 	while (s->waiters)
-		detach_waiter(s, s->waiters); /* their threads are done; settle frees them */
+		detach_waiter(s, s->waiters); /* settle_waiter frees them */
 	stop_watch(env, s);
 	state->sessions[s->slot] = NULL;
 	if (s->slot < state->next_free_hint)
 		state->next_free_hint = s->slot;
-	winekernel_close(s->wk);
+	close_context(s->wk, waiters_done);
 	free(s);
 	return int_result(env, 0);
 }
@@ -540,8 +557,7 @@ static napi_value close_object(napi_env env, napi_callback_info info)
 	if (!s)
 		return NULL;
 	HANDLE_ARG(1);
-	/* a wait through this handle ends first (-EINTR), as in process */
-	cancel_waits(s, handle);
+	/* a wait through this handle is ended by the kernel itself (-EBADF) */
 	return int_result(env, winekernel_object_close(s->wk, handle));
 }
 
@@ -857,9 +873,9 @@ static napi_value read_events(napi_env env, napi_callback_info info)
 	int count, i;
 	if (!s)
 		return NULL;
-	if (!get_u32(env, argv[1], &max))
+	if (!get_u32(env, argv[1], &max) || max == 0 || max > WK_READ_EVENTS_MAX)
 		return int_result(env, -EINVAL);
-	events = calloc(max ? (max > WK_READ_EVENTS_MAX ? 1 : max) : 1, sizeof(*events));
+	events = calloc(max, sizeof(*events));
 	if (!events)
 		return int_result(env, -ENOMEM);
 	count = winekernel_read_events(s->wk, events, max);
@@ -892,7 +908,12 @@ static void on_readable(uv_poll_t *poll, int status, int events)
 	napi_open_handle_scope(env, &scope);
 	napi_get_reference_value(env, s->on_events, &callback);
 	napi_get_undefined(env, &receiver);
-	napi_make_callback(env, s->async_context, receiver, callback, 0, NULL, &result);
+	if (napi_make_callback(env, s->async_context, receiver, callback, 0, NULL, &result) == napi_pending_exception) {
+		/* a throwing listener is an uncaught exception, as for any event */
+		napi_value error;
+		napi_get_and_clear_last_exception(env, &error);
+		napi_fatal_exception(env, error);
+	}
 	napi_close_handle_scope(env, scope);
 }
 
@@ -1020,10 +1041,10 @@ static void finalize_state(napi_env env, void *data, void *hint)
 		struct session *s = state->sessions[i];
 		if (!s)
 			continue;
-		cancel_waits(s, 0);
+		bool waiters_done = cancel_waits(s);
 		while (s->waiters)
 			detach_waiter(s, s->waiters);
-		winekernel_close(s->wk);
+		close_context(s->wk, waiters_done);
 		free(s);
 	}
 	(void)env;

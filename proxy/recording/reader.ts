@@ -3,6 +3,7 @@
 // (`truncatedTail` says so); anything else malformed is a RecordingFormatError.
 
 import fs from 'node:fs';
+import zlib from 'node:zlib';
 import {
   Direction,
   MAX_RECORD_SIZE,
@@ -89,6 +90,14 @@ export function readRecording(path: string): Recording {
     bytes = fs.readFileSync(path);
   } catch (error) {
     throw new RecordingFormatError(path, (error as Error).message);
+  }
+  // Committed fixtures are gzip-compressed; recordings as written are not.
+  if (bytes.length > 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
+    try {
+      bytes = zlib.gunzipSync(bytes);
+    } catch (error) {
+      throw new RecordingFormatError(path, `bad gzip data (${(error as Error).message})`);
+    }
   }
   return parseRecording(bytes, path);
 }

@@ -127,3 +127,52 @@ describe('winekernel coverage', () => {
     expect(summary.byRequest[0]).toEqual({ name: 'find_atom', count: 2, status: 'translated' });
   });
 });
+
+describe('docs/coverage.md', () => {
+  it('contains the current report (regenerate with `winekernel coverage --markdown`)', () => {
+    const doc = fs.readFileSync(path.join(REPO, 'docs', 'coverage.md'), 'utf8');
+    const current = run(['--markdown']);
+    expect(current.status).toBe(0);
+    expect(doc.endsWith(current.stdout)).toBe(true);
+  });
+});
+
+describe('winekernel coverage --fixture', () => {
+  it('reports the share of recorded requests that are of translated types', async () => {
+    const { RecordingWriter } = await import('../../proxy/recording/writer.ts');
+    const { Direction, RecordKind } = await import('../../proxy/recording/format.ts');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wk-coverage-fixture-'));
+    try {
+      const file = path.join(dir, 'atoms.wkrec');
+      const writer = new RecordingWriter(file, { protocolVersion: 758, mode: 'test' });
+      const ctx = { connection: 1, threadKey: 1, tid: 0x24, pid: 0x20, unixPid: 1 };
+      const frame = (code: number) => {
+        const b = Buffer.alloc(64);
+        b.writeInt32LE(code, 0);
+        return b;
+      };
+      for (const code of [102, 104, 104, 21, 28]) writer.record(RecordKind.Request, Direction.ClientToServer, ctx, code, 0, frame(code));
+      writer.record(RecordKind.Reply, Direction.ServerToClient, ctx, 102, 0, Buffer.alloc(64));
+      writer.close();
+      const result = run(['--json', '--fixture', file]);
+      expect(result.stderr).toBe('');
+      const report = JSON.parse(result.stdout);
+      expect(report.fixture).toMatchObject({ files: [file], requests: 5, translatedRequests: 3, unknownCodes: 0 });
+      expect(report.fixture.share).toBeCloseTo(0.6);
+      const text = run(['--fixture', file]);
+      expect(text.stdout).toContain('5 requests, 3 of translated types (60.0%)');
+      const wrongVersion = path.join(dir, 'old.wkrec');
+      new RecordingWriter(wrongVersion, { protocolVersion: 757, mode: 'test' }).close();
+      const refused = run(['--fixture', wrongVersion]);
+      expect(refused.status).toBe(1);
+      expect(refused.stderr).toContain('recorded with protocol 757');
+      const garbage = path.join(dir, 'garbage.wkrec');
+      fs.writeFileSync(garbage, 'not a recording\n');
+      const bad = run(['--fixture', garbage]);
+      expect(bad.status).toBe(1);
+      expect(bad.stderr).toContain('WK_FIXTURE_UNREADABLE');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
