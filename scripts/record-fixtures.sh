@@ -26,7 +26,7 @@ record() { # name, then the command after `--`
   rm -f "$prefix/wineserver"  # own wineserver directory for the copy
   WINEDEBUG=+server WINEDLLOVERRIDES='mscoree,mshtml=' DISPLAY= \
     node bin/winekernel.js run --prefix "$prefix" --record "$work/$name.wkrec" \
-    --server-stderr "$work/$name.server-trace" -- "$@" > "$work/$name.stdout" 2> /dev/null
+    --server-stderr "$work/$name.server-trace" -- "$@" > "$work/$name.stdout" 2> "$work/$name.stderr"  # not /dev/null: wine then disables its debug channels
   gzip -9 -n -c "$work/$name.wkrec" > "$out/$name.wkrec.gz"
   gzip -9 -n -c "$work/$name.server-trace" > "$out/$name.server-trace.gz"
   echo "recorded $name: $(stat -c %s "$out/$name.wkrec.gz") bytes"

@@ -27,9 +27,11 @@ fi
 if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
   npm ci --no-audit --no-fund
 fi
-# The addon is built explicitly: npm does not run our own install script on `npm ci` in every setup.
-if [[ -f native/binding.gyp ]]; then
-  npx --no-install node-gyp rebuild --directory=native >/tmp/winekernel-node-gyp.log 2>&1 || { cat /tmp/winekernel-node-gyp.log >&2; exit 1; }
+# The addon is built explicitly too: `npm ci` runs our install script, but a
+# checkout whose node_modules is already current would keep a stale build.
+if [[ ! -f native/build/Release/winekernel_fd.node || ! -f native/build/Release/winekernel_device.node ]] ||
+   [[ -n $(find native/src kernel/lib kernel/include -newer native/build/Release/winekernel_fd.node -type f 2>/dev/null | head -n1) ]]; then
+  npm run --silent build:native >/tmp/winekernel-node-gyp.log 2>&1 || { cat /tmp/winekernel-node-gyp.log >&2; exit 1; }
 fi
 bash scripts/fetch-wine-source.sh
 if [[ -x scripts/build-corpus.sh ]]; then bash scripts/build-corpus.sh; fi

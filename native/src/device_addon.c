@@ -941,8 +941,10 @@ static napi_value watch(napi_env env, napi_callback_info info)
 		s->poll->data = s;
 		s->env = env;
 		napi_create_reference(env, argv[1], 1, &s->on_events);
+		napi_value resource;
+		napi_create_object(env, &resource); /* Node 20 wants a real object here */
 		napi_create_string_utf8(env, "winekernel.events", NAPI_AUTO_LENGTH, &resource_name);
-		napi_async_init(env, NULL, resource_name, &s->async_context);
+		napi_async_init(env, resource, resource_name, &s->async_context);
 	}
 	return int_result(env, uv_poll_start(s->poll, UV_READABLE, on_readable));
 }

@@ -82,3 +82,26 @@ describe('recording format', () => {
     expect(readRecording(file + '.gz').records.length).toBe(3);
   });
 });
+
+describe('committed fixtures (fixtures/recordings, scripts/record-fixtures.sh)', async () => {
+  const { loadProtocol } = await import('../../requests/protocol.ts');
+  const { compareTraces, serverTraceLinesByThread, traceLinesByThread } = await import('../../proxy/recording/trace-compare.ts');
+  const dir = path.join(import.meta.dirname, '..', '..', 'fixtures', 'recordings');
+  const names = fs.readdirSync(dir).filter((f) => f.endsWith('.wkrec.gz')).map((f) => f.slice(0, -'.wkrec.gz'.length));
+
+  it('there are fixtures', () => {
+    expect(names).toEqual(expect.arrayContaining(['atoms', 'cmd-echo', 'reg-add']));
+  });
+
+  for (const name of names) {
+    it(`${name}: reads back whole and matches its wineserver trace`, () => {
+      const recording = readRecording(path.join(dir, `${name}.wkrec.gz`));
+      expect(recording.truncatedTail).toBe(false);
+      expect(recording.header.protocolVersion).toBe(758);
+      const trace = zlib.gunzipSync(fs.readFileSync(path.join(dir, `${name}.server-trace.gz`))).toString('utf8');
+      const comparison = compareTraces(serverTraceLinesByThread(trace), traceLinesByThread(loadProtocol(758), recording));
+      expect(comparison.lines).toBeGreaterThan(1000);
+      expect(comparison.mismatches.slice(0, 3)).toEqual([]);
+    });
+  }
+});

@@ -1,0 +1,74 @@
+// Registry names as wineserver compares them: UTF-16 units folded one by one
+// through Wine's case map (mappings/casemap.ts), compared over the shorter
+// length and then by length. Subkeys and values are kept sorted in exactly
+// this order, which is the order enum_key and enum_key_value report.
+
+import { wineCaseMap, type CaseMap } from '../casemap.ts';
+
+/** wineserver's ordering of two UTF-16LE names (negative, 0, positive). */
+export function compareNames(a: Buffer, b: Buffer, map: CaseMap = wineCaseMap()): number {
+  const len = Math.min(a.length, b.length) & ~1;
+  for (let i = 0; i < len; i += 2) {
+    const d = map.lower(a.readUInt16LE(i)) - map.lower(b.readUInt16LE(i));
+    if (d) return d;
+  }
+  return a.length - b.length;
+}
+
+/**
+ * Binary search in a sorted list: the index of the entry named `name`, or
+ * -(insertion point) - 1 when there is none.
+ */
+export function searchSorted<T>(list: readonly T[], name: Buffer, nameOf: (item: T) => Buffer, map: CaseMap = wineCaseMap()): number {
+  let lo = 0;
+  let hi = list.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const res = compareNames(nameOf(list[mid]), name, map);
+    if (res === 0) return mid;
+    if (res > 0) hi = mid - 1;
+    else lo = mid + 1;
+  }
+  return -lo - 1;
+}
+
+/**
+ * The folded form of a name as bytes fit for a primitive object name: each
+ * folded unit as in UTF-8 (lone surrogates as three bytes), U+0000 as C0 80
+ * (names cannot hold NUL). A key name has at most 256 units, so at most 768
+ * bytes.
+ */
+export function foldedKey(name: Buffer, map: CaseMap = wineCaseMap()): Buffer {
+  const out = Buffer.allocUnsafe((name.length >> 1) * 3);
+  let at = 0;
+  for (let i = 0; i + 1 < name.length; i += 2) {
+    const unit = map.lower(name.readUInt16LE(i));
+    if (unit === 0) {
+      out[at++] = 0xc0;
+      out[at++] = 0x80;
+    } else if (unit < 0x80) {
+      out[at++] = unit;
+    } else if (unit < 0x800) {
+      out[at++] = 0xc0 | (unit >> 6);
+      out[at++] = 0x80 | (unit & 0x3f);
+    } else {
+      out[at++] = 0xe0 | (unit >> 12);
+      out[at++] = 0x80 | ((unit >> 6) & 0x3f);
+      out[at++] = 0x80 | (unit & 0x3f);
+    }
+  }
+  return out.subarray(0, at);
+}
+
+/** Whether two names are equal as wineserver compares them. */
+export function sameName(a: Buffer, b: Buffer, map: CaseMap = wineCaseMap()): boolean {
+  return a.length === b.length && compareNames(a, b, map) === 0;
+}
+
+export const utf16 = (s: string): Buffer => Buffer.from(s, 'utf16le');
+
+/** The units of `name` up to (not including) the first backslash, in bytes. */
+export function pathElementLength(name: Buffer): number {
+  for (let i = 0; i + 1 < name.length; i += 2) if (name.readUInt16LE(i) === 0x5c) return i;
+  return name.length & ~1;
+}
