@@ -4,7 +4,9 @@
 // exists, beside the floors of its path (an empty N-API call, a no-op ioctl).
 // Prints JSON on stdout.
 //
-//   npx tsx bench/primitives.ts [--quick]   (--quick: 100k instead of 1M objects)
+//   npx tsx bench/primitives.ts [--quick] [--only=inprocess|device]
+//   (--quick: 100k instead of 1M objects)
+//   in the VM: vm/run.sh -- npx tsx bench/primitives.ts --only=device
 import { existsSync } from 'node:fs';
 import {
   WK_ATTACH_CREATE,
@@ -16,6 +18,10 @@ import {
 import { createInProcessBackend } from '../backends/inprocess/index.js';
 
 const quick = process.argv.includes('--quick');
+const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length);
+if (only !== undefined && only !== 'inprocess' && only !== 'device') {
+  throw new Error(`--only must be inprocess or device, not ${only}`);
+}
 const BIG = quick ? 100_000 : 1_000_000;
 const BATCH = 1000;
 const BATCHES = 200;
@@ -116,9 +122,11 @@ const report: Record<string, unknown> = {
   batches: BATCHES,
 };
 
-report.inprocess = benchBackend(createInProcessBackend());
+if (only !== 'device') report.inprocess = benchBackend(createInProcessBackend());
 
-if (existsSync('/dev/winekernel')) {
+if (only === 'inprocess') {
+  // not asked for
+} else if (existsSync('/dev/winekernel')) {
   const { createDeviceBackend } = await import('../backends/device/index.js');
   const { loadDeviceAddon } = await import('../backends/device/addon.js');
   const { addon } = loadDeviceAddon();
@@ -133,6 +141,8 @@ if (existsSync('/dev/winekernel')) {
       }),
     };
   });
+} else if (only === 'device') {
+  throw new Error('--only=device but /dev/winekernel does not exist (run it in the VM)');
 } else {
   report.device = 'skipped: /dev/winekernel does not exist on this machine (run in the VM: vm/run.sh -- npx tsx bench/primitives.ts)';
 }

@@ -41,8 +41,7 @@ export class ProxySession {
   }
 
   static async start(options: SessionOptions): Promise<ProxySession> {
-    const { protocol, fallbackReason } = await loadProxyProtocol();
-    if (fallbackReason) options.log.debug({ reason: fallbackReason }, 'using the built-in Wine 8.0 request table');
+    const protocol = loadProxyProtocol();
     const recorder: Recorder = options.recordFile
       ? new RecordingWriter(
           options.recordFile,

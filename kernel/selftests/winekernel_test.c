@@ -17,6 +17,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -864,9 +865,17 @@ static int test_server_handoff(void)
 	}
 	CHECK(read(pipefd[0], &c, 1) == 1, "child ready");
 	hp = EXPECT_OK(winekernel_object_open(other, "s:also"));
+	/* epoll (what libuv uses) sees the events too. */
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+	struct epoll_event eev = { .events = EPOLLIN };
+	CHECK(ep >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, winekernel_fd(srv), &eev) == 0, "epoll");
+	EXPECT_EQ(epoll_wait(ep, &eev, 1, 0), 0);
 	kill(pid, SIGKILL);
 	EXPECT_EQ(wait_child(pid), 128 + SIGKILL);
 
+	EXPECT_EQ(epoll_wait(ep, &eev, 1, 5000), 1);
+	CHECK(eev.events & EPOLLIN, "epoll readable");
+	close(ep);
 	EXPECT_EQ(poll(&pfd, 1, 5000), 1);
 	CHECK(pfd.revents & POLLIN, "readable");
 	EXPECT_EQ(winekernel_read_events(srv, ev, 8), 2);

@@ -1,10 +1,13 @@
 // The object namespace and the generic handle requests (server/directory.c,
-// symlink.c, object.c, handle.c). Names map one to one onto primitive names
-// ("dir:\basenamedobjects\foo", case-folded unless OBJ_CASE_INSENSITIVE is
-// clear), directory listing onto object_list, temporary/permanent onto
-// WK_CREATE_PERMANENT and object_unlink. But every named object of every
-// forwarded family lives in the same directories, so the namespace can only
-// move once those families do: these are 'shared-state'.
+// symlink.c, object.c, handle.c). Directories and symbolic links are
+// translated (mappings/namespace/, docs/object-namespace.md): each entry is a
+// primitive object named "ntd.<directory id>:<exact name>", a directory's
+// listing is object_list of its namespace, permanence is WK_CREATE_PERMANENT.
+// But every named object of every forwarded family (events, mutexes,
+// sections, ...) lives in the same directories, so the object-namespace
+// domain stays split until those families move: the router answers these
+// requests live only for proxy handles, and verifies them in replay.
+// make_temporary and the object-info requests below remain 'shared-state'.
 //
 // The generic handle requests are routed by the handle value they name
 // (mappings/handles.ts): a proxy-minted handle goes to the primitives
@@ -13,7 +16,8 @@
 // They become 'translated' with the first family that mints handles (atoms
 // mint none).
 
-import type { ForwardedEntry } from '../translator.ts';
+import { NAMESPACE_TRANSLATORS } from '../namespace/translators.ts';
+import type { Translator } from '../translator.ts';
 import { family, P } from './define.ts';
 
 const ns = family('directories/symlinks/objects', ['object-namespace']);
@@ -21,13 +25,8 @@ const handles = family('handles', ['handle-tables']);
 
 const routed = 'routed by handle value: proxy handles would use';
 
-export const OBJECT_ENTRIES: ForwardedEntry[] = [
-  ns('create_directory', 'shared-state', 'a directory object: a name prefix in the primitives, but \\BaseNamedObjects etc. hold the forwarded events, mutexes and sections', { uses: [P.object, P.acl] }),
-  ns('open_directory', 'shared-state', 'opens a directory by name relative to a root handle', { uses: [P.read] }),
-  ns('get_directory_entry', 'shared-state', "the n-th entry of a directory with its type name: object_list, if the directory's objects all lived in the primitives", { uses: [P.list, P.read] }),
-  ns('create_symlink', 'shared-state', 'a symbolic link object holding its target path as data', { uses: [P.object, P.acl] }),
-  ns('open_symlink', 'shared-state', 'opens a symbolic link object (without following it)', { uses: [P.read] }),
-  ns('query_symlink', 'shared-state', 'reads the target of a symbolic link object', { uses: [P.read] }),
+export const OBJECT_ENTRIES: Translator[] = [
+  ...NAMESPACE_TRANSLATORS,
   ns('make_temporary', 'shared-state', 'makes a permanent named object temporary: object_unlink, once the object lives in the primitives', { uses: [P.read, P.unlink] }),
   ns('get_object_info', 'shared-state', `${routed} their own reference counts and name; wineserver's are forwarded`, { uses: [P.read, P.name], domains: ['object-namespace', 'handle-tables'] }),
   ns('get_object_name', 'shared-state', `${routed} getname (translated to the NT path); wineserver's are forwarded`, { uses: [P.name], domains: ['object-namespace', 'handle-tables'] }),

@@ -7,13 +7,20 @@
 // nine rights) cannot express SIDs, inheritance or generic mappings, so a
 // translated object family would have to carry NT descriptors as data and do
 // the checks in the translator, consistently with the forwarded families.
+// That is what mappings/security/ does for the objects the proxy owns:
+// get_security_object and set_security_object are translated for proxy
+// handles (the descriptor kept with the object, checks made by the
+// translators, a projection onto the primitive ACL); the token requests
+// stay forwarded, so new objects take their defaults from Wine's known
+// process token.
 
-import type { ForwardedEntry } from '../translator.ts';
+import { SECURITY_TRANSLATORS } from '../security/translators.ts';
+import type { Translator } from '../translator.ts';
 import { family, P } from './define.ts';
 
 const token = family('tokens/security', ['tokens']);
 
-export const SECURITY_ENTRIES: ForwardedEntry[] = [
+export const SECURITY_ENTRIES: Translator[] = [
   token('open_token', 'token/security-context', "opens the primary token of a process or the impersonation token of a thread", { domains: ['tokens', 'processes'] }),
   token('adjust_token_privileges', 'token/security-context', 'enables or disables privileges of a token and returns the previous state', { missing: ['nt-security'], uses: [P.object, P.lock] }),
   token('get_token_privileges', 'token/security-context', 'lists the privileges of a token with their attributes', { uses: [P.read] }),
@@ -27,6 +34,6 @@ export const SECURITY_ENTRIES: ForwardedEntry[] = [
   token('set_token_default_dacl', 'token/security-context', 'replaces the default DACL of a token', { uses: [P.object] }),
   token('get_token_info', 'token/security-context', 'token id, modified id, session, primary flag, impersonation and elevation types, integrity level', { uses: [P.read] }),
   token('create_linked_token', 'token/security-context', 'creates the elevated or limited counterpart of an admin token', { missing: ['nt-security'], uses: [P.object] }),
-  token('set_security_object', 'token/security-context', "replaces owner, group, DACL or SAL of any object's NT security descriptor, checking WRITE_DAC/WRITE_OWNER against the caller's token", { missing: ['nt-security'], uses: [P.acl], domains: ['tokens', 'handle-tables'] }),
-  token('get_security_object', 'token/security-context', "reads the parts of any object's NT security descriptor the caller may see", { missing: ['nt-security'], uses: [P.acl], domains: ['tokens', 'handle-tables'] }),
+  // Answered for proxy-owned objects (a request naming a wineserver handle is still forwarded): mappings/security/translators.ts.
+  ...SECURITY_TRANSLATORS,
 ];

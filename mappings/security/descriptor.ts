@@ -357,8 +357,8 @@ function replaceLabels(oldSacl: Buffer | null, newSacl: Buffer): Buffer {
 
 /** What get_security_object returns for `info` (the parts asked for and present). */
 export function selectSecurityParts(sd: SdParts, info: number): SdParts {
-  const none = Buffer.alloc(0);
-  let sacl = none;
+  const none: Buffer = Buffer.alloc(0);
+  let sacl: Buffer = none;
   if (info & SACL_SECURITY_INFORMATION && sd.control & SE_SACL_PRESENT) sacl = sd.sacl;
   else if (info & LABEL_SECURITY_INFORMATION && sd.control & SE_SACL_PRESENT && sd.sacl.length) {
     const labels = aclEntries(sd.sacl).filter((a) => a.type === SYSTEM_MANDATORY_LABEL_ACE_TYPE);

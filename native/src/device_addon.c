@@ -71,6 +71,7 @@ struct waiter {
 	pthread_t thread;
 	atomic_int cancelled;
 	atomic_int done;
+	atomic_int tid;
 	int result;
 	napi_deferred deferred;
 };
@@ -659,6 +660,7 @@ static void *wait_thread(void *arg)
 	sigemptyset(&set);
 	sigaddset(&set, WK_CANCEL_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	atomic_store(&w->tid, (int)syscall(SYS_gettid));
 	if (atomic_load(&w->cancelled))
 		result = -EINTR;
 	else
@@ -694,6 +696,63 @@ struct thread_start {
 	struct waiter *w;
 	napi_threadsafe_function settle;
 };
+
+/* Reads a small /proc file of one of our threads into buf; length or -1. */
+static ssize_t read_task_file(int tid, const char *file, char *buf, size_t size)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/%s", tid, file);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n >= 0)
+		buf[n] = 0;
+	return n;
+}
+
+/*
+ * True once the thread sleeps interruptibly inside ioctl(): in the lock
+ * ioctl that only happens in the wait, after the request joined the
+ * object's queue (other sleeps on that path, mutexes and page faults, are
+ * uninterruptible).
+ */
+static int thread_queued(int tid)
+{
+	char buf[512], *paren;
+
+	if (read_task_file(tid, "syscall", buf, sizeof(buf)) < 0)
+		return -1; /* no /proc/.../syscall here: cannot tell */
+	if (atol(buf) != SYS_ioctl)
+		return 0;
+	if (read_task_file(tid, "stat", buf, sizeof(buf)) <= 0)
+		return -1;
+	paren = strrchr(buf, ')');
+	return paren && paren[1] == ' ' && paren[2] == 'S';
+}
+
+/*
+ * lock() must return with the request already in the kernel's FIFO, or a
+ * later call from JS could overtake it. The thread starts asynchronously, so
+ * wait (briefly: thread start plus one ioctl entry) until it is queued or
+ * already has its result.
+ */
+static void wait_until_queued(struct waiter *w)
+{
+	struct timespec pause = { 0, 10 * 1000 };
+	int rounds;
+
+	for (rounds = 0; rounds < 100000 && !atomic_load(&w->done); rounds++) {
+		int tid = atomic_load(&w->tid);
+		if (tid && thread_queued(tid) != 0)
+			return;
+		nanosleep(&pause, NULL);
+	}
+}
 
 /* Runs the wait, then queues the settlement on the JS thread. */
 static void *waiter_entry(void *arg)
@@ -748,6 +807,7 @@ static napi_value lock_wait(napi_env env, napi_callback_info info)
 		free(start);
 		return promise;
 	}
+	wait_until_queued(w);
 	w->next = s->waiters;
 	if (s->waiters)
 		s->waiters->prev = w;
@@ -907,7 +967,7 @@ static void on_readable(uv_poll_t *poll, int status, int events)
 		return;
 	napi_open_handle_scope(env, &scope);
 	napi_get_reference_value(env, s->on_events, &callback);
-	napi_get_undefined(env, &receiver);
+	napi_get_global(env, &receiver); /* make_callback wants an object */
 	if (napi_make_callback(env, s->async_context, receiver, callback, 0, NULL, &result) == napi_pending_exception) {
 		/* a throwing listener is an uncaught exception, as for any event */
 		napi_value error;

@@ -162,12 +162,20 @@ function usedKinds(input: GeneratorInput): { fixed: string[]; vararg: string[] }
   return { fixed: [...fixed].sort(), vararg: [...vararg].sort() };
 }
 
+/** The kinds this version uses, looked up once (bindings.ts) and imported by the other files. */
+function emitBindings(input: GeneratorInput): string {
+  const { fixed, vararg } = usedKinds(input);
+  const out: string[] = [header(input, 'The kinds (requests/kinds/) this protocol version uses, resolved once at load.')];
+  out.push("import { requireFixedKind, requireVarargKind } from '../../kind-registry.ts';", '');
+  for (const k of fixed) out.push(`export const ${kindVar(k)} = requireFixedKind(${JSON.stringify(k)});`);
+  for (const k of vararg) out.push(`export const ${varargVar(k)} = requireVarargKind(${JSON.stringify(k)});`);
+  out.push('');
+  return out.join('\n');
+}
+
 function emitKindBindings(input: GeneratorInput, out: string[]): void {
   const { fixed, vararg } = usedKinds(input);
-  out.push("import { requireFixedKind, requireVarargKind } from '../../kind-registry.ts';", '');
-  for (const k of fixed) out.push(`const ${kindVar(k)} = requireFixedKind(${JSON.stringify(k)});`);
-  for (const k of vararg) out.push(`const ${varargVar(k)} = requireVarargKind(${JSON.stringify(k)});`);
-  out.push('');
+  out.push(`import { ${[...fixed.map(kindVar), ...vararg.map(varargVar)].join(', ')} } from './bindings.ts';`, '');
 }
 
 function varargAvailable(v: MessageLayout['varargs'][number]): string {
@@ -335,6 +343,7 @@ function emitIndex(input: GeneratorInput): string {
 
 export function emitProtocol(input: GeneratorInput): GeneratedFiles {
   return {
+    'bindings.ts': emitBindings(input),
     'types.ts': emitTypes(input),
     'definition.ts': emitDefinition(input),
     'decoders.ts': emitDecoders(input),

@@ -24,7 +24,7 @@ import {
   WK_WHO_USER as USER,
   type AclEntry,
 } from '../../backends/primitives.js';
-import { alice, bob, bytes, freshInstance, onDevice, readAll, startPeer } from './harness.js';
+import { PEER_TEST_TIMEOUT, alice, bob, bytes, freshInstance, onDevice, readAll, startPeer } from './harness.js';
 
 const ace = (type: number, who: number, id: number, rights: number): AclEntry => ({ type, who, id, rights });
 
@@ -183,5 +183,5 @@ describe('object ACLs', () => {
     expect(s.setacl(h, [ace(ALLOW, USER, alice.uid!, WK_RIGHT_READ)])).toBe(0);
     expect(Buffer.from((await peer.run('read', { handle: o, size: 16 })) as Uint8Array)).toEqual(bytes('xp'));
     expect(await peer.call('setdata', o, bytes('no'), 0, 0)).toBe(-WK_EACCES);
-  });
+  }, PEER_TEST_TIMEOUT);
 });

@@ -9,7 +9,7 @@ import {
   readName,
   type ServerEvent,
 } from '../../backends/primitives.js';
-import { bytes, freshInstance, onDevice, readAll, settledWithin, startPeer } from './harness.js';
+import { PEER_TEST_TIMEOUT, bytes, freshInstance, onDevice, readAll, settledWithin, startPeer } from './harness.js';
 
 describe('cleanup after a crash', () => {
   if (onDevice) {
@@ -38,7 +38,7 @@ describe('cleanup after a crash', () => {
       expect(events[0].fromPid).toBe(peer.pid);
       expect(readName(s, events[0].handle)).toEqual(bytes('ns:left-behind'));
       expect(readAll(s, events[0].handle)).toEqual(bytes('orphan'));
-    });
+    }, PEER_TEST_TIMEOUT);
 
     test('a SIGKILLed process blocked in a lock wait leaves nothing behind', async () => {
       const { s, kernid } = await freshInstance();
@@ -54,7 +54,7 @@ describe('cleanup after a crash', () => {
       expect(s.unlock(h)).toBe(0);
       // no ghost waiter: the lock is free, and not abandoned
       expect(s.tryLock(h, WK_LOCK_EXCLUSIVE)).toBe(0);
-    });
+    }, PEER_TEST_TIMEOUT);
   } else {
     test('an ended session: its lock is abandoned (-EOWNERDEAD), its objects go to the server', async () => {
       const { s, join } = await freshInstance();

@@ -1,7 +1,7 @@
 // Object data: size, getdata, setdata (growth, gaps, truncation, limits).
 import { describe, expect, test } from 'vitest';
 import { WK_EFBIG, WK_EINVAL, WK_SETDATA_TRUNCATE } from '../../backends/primitives.js';
-import { bytes, freshInstance, onDevice, readAll, sleep, startPeer } from './harness.js';
+import { PEER_TEST_TIMEOUT, bytes, freshInstance, onDevice, readAll, sleep, startPeer } from './harness.js';
 
 describe('data', () => {
   test('initial data, size, reads from an offset, short buffers, reads past the end', async () => {
@@ -127,5 +127,5 @@ describe('data', () => {
       expect(round).toBeGreaterThan(5);
     }
     expect(reads).toBeGreaterThan(10);
-  });
+  }, PEER_TEST_TIMEOUT);
 });

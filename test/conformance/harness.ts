@@ -118,6 +118,9 @@ export function readAll(session: Session, handle: number): Buffer | number {
   return buf.subarray(0, got);
 }
 
+/** Timeout for tests that start peer processes (a node+tsx start-up each; slow in an emulated VM). */
+export const PEER_TEST_TIMEOUT = 240_000;
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

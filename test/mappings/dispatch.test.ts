@@ -24,7 +24,8 @@ const decoded = (name: string, body: Record<string, unknown>, replySize = 0) =>
 
 describe('dispatch', () => {
   it('reports the atom table as a split domain', () => {
-    expect([...splitDomains(catalog)]).toEqual(['global-atom-table']);
+    // (and the other domains whose requests are only partly translated: the object namespace, tokens, ...)
+    expect([...splitDomains(catalog)]).toContain('global-atom-table');
   });
 
   it('translates atoms in replay mode and forwards them live while their domain is split', async () => {

@@ -13,7 +13,10 @@ const addon = path.join(root, 'native', 'build', 'Release', 'winekernel_device.n
 
 beforeAll(() => {
   if (!existsSync(runScript)) throw new Error(`${runScript} is missing: the VM harness is needed for device tests`);
-  execFileSync('npx', ['node-gyp', 'rebuild', '--directory=native'], { cwd: root, stdio: 'pipe' });
+  // incremental when configured: a rebuild would delete native/build under
+  // other test files that are loading the addons right now
+  const configured = existsSync(path.join(root, 'native', 'build', 'Makefile'));
+  execFileSync('npx', ['node-gyp', configured ? 'build' : 'rebuild', '--directory=native'], { cwd: root, stdio: 'pipe' });
   if (!existsSync(addon)) throw new Error(`building the device addon did not produce ${addon}`);
 }, 600_000);
 

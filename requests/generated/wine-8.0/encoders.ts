@@ -5,49 +5,7 @@
 /* eslint-disable */
 
 import type * as T from './types.ts';
-import { requireFixedKind, requireVarargKind } from '../../kind-registry.ts';
-
-const K_abstime_t = requireFixedKind("abstime_t");
-const K_apc_call_t = requireFixedKind("apc_call_t");
-const K_apc_result_t = requireFixedKind("apc_result_t");
-const K_async_data_t = requireFixedKind("async_data_t");
-const K_generic_map_t = requireFixedKind("generic_map_t");
-const K_hw_input_t = requireFixedKind("hw_input_t");
-const K_ioctl_code_t = requireFixedKind("ioctl_code_t");
-const K_irp_params_t = requireFixedKind("irp_params_t");
-const K_rectangle_t = requireFixedKind("rectangle_t");
-const K_struct_luid = requireFixedKind("struct luid");
-const K_timeout_t = requireFixedKind("timeout_t");
-const V_acl = requireVarargKind("acl");
-const V_apc_result = requireVarargKind("apc_result");
-const V_bytes = requireVarargKind("bytes");
-const V_contexts = requireVarargKind("contexts");
-const V_cursor_positions = requireVarargKind("cursor_positions");
-const V_debug_event = requireVarargKind("debug_event");
-const V_filesystem_event = requireVarargKind("filesystem_event");
-const V_handle_infos = requireVarargKind("handle_infos");
-const V_ints = requireVarargKind("ints");
-const V_luid_attr = requireVarargKind("luid_attr");
-const V_message_data = requireVarargKind("message_data");
-const V_object_attributes = requireVarargKind("object_attributes");
-const V_object_type_info = requireVarargKind("object_type_info");
-const V_object_types_info = requireVarargKind("object_types_info");
-const V_pe_image_info = requireVarargKind("pe_image_info");
-const V_process_info = requireVarargKind("process_info");
-const V_properties = requireVarargKind("properties");
-const V_rawinput_devices = requireVarargKind("rawinput_devices");
-const V_rectangles = requireVarargKind("rectangles");
-const V_security_descriptor = requireVarargKind("security_descriptor");
-const V_select_op = requireVarargKind("select_op");
-const V_sid = requireVarargKind("sid");
-const V_sids = requireVarargKind("sids");
-const V_startup_info = requireVarargKind("startup_info");
-const V_string = requireVarargKind("string");
-const V_uints = requireVarargKind("uints");
-const V_uints64 = requireVarargKind("uints64");
-const V_unicode_str = requireVarargKind("unicode_str");
-const V_user_handles = requireVarargKind("user_handles");
-const V_ushorts = requireVarargKind("ushorts");
+import { K_abstime_t, K_apc_call_t, K_apc_result_t, K_async_data_t, K_generic_map_t, K_hw_input_t, K_ioctl_code_t, K_irp_params_t, K_rectangle_t, K_struct_luid, K_timeout_t, V_acl, V_apc_result, V_bytes, V_contexts, V_cursor_positions, V_debug_event, V_filesystem_event, V_handle_infos, V_ints, V_luid_attr, V_message_data, V_object_attributes, V_object_type_info, V_object_types_info, V_pe_image_info, V_process_info, V_properties, V_rawinput_devices, V_rectangles, V_security_descriptor, V_select_op, V_sid, V_sids, V_startup_info, V_string, V_uints, V_uints64, V_unicode_str, V_user_handles, V_ushorts } from './bindings.ts';
 
 function encode_new_process_request(body: T.NewProcessRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_object_attributes.encode(body.objattr);
