@@ -2,6 +2,7 @@
 // docs/benchmarks/NAME.md (and .json) with the machine and date.
 const benches: Record<string, () => Promise<{ run(): Promise<{ path: string; result: unknown }> }>> = {
   protocol: () => import('./protocol.ts'),
+  'proxy-overhead': () => import('./proxy-overhead.ts'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
