@@ -110,7 +110,7 @@ export async function run() {
     '',
     machineLine(m),
     '',
-    `\`fixtures/corpus/bin/bench.exe ${ITERATIONS}\` times each wineserver-bound call inside the Windows program (QueryPerformanceCounter, 100 ns resolution). It ran ${ROUNDS} times directly and ${ROUNDS} times through \`winekernel run\` (relay and recording off), alternating, each in a fresh copy of the template prefix; the table gives the median over rounds of each run's p50 and p99.`,
+    `\`fixtures/corpus/bin/bench.exe ${ITERATIONS}\` times each wineserver-bound call inside the Windows program (QueryPerformanceCounter, 100 ns resolution). It ran ${ROUNDS} times directly and ${ROUNDS} times through \`winekernel run\` (recording off), alternating, each in a fresh copy of the template prefix; the table gives the median over rounds of each run's p50 and p99.`,
     '',
     '| operation (request) | direct p50 µs | proxied p50 µs | p50 ratio | direct p99 µs | proxied p99 µs | p99 ratio |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',

@@ -14,6 +14,7 @@ const commands: Record<string, () => Promise<{ command: Command }>> = {
   run: () => import('./commands/run.ts'),
   serve: () => import('./commands/serve.ts'),
   coverage: () => import('./commands/coverage.ts'),
+  replay: () => import('./commands/replay.ts'),
 };
 
 function usage(): string {

@@ -11,6 +11,10 @@ export const proxyOptionsSchema = z.object({
   logFile: z.string().min(1).optional(),
   serverStderr: z.string().min(1).optional(),
   help: z.boolean().default(false),
+  /** Answer translated requests in the proxy (proxy/translate/, docs/translation.md). */
+  translate: z.boolean().default(false),
+  /** The primitives backend translated requests use. */
+  backend: z.enum(['inprocess', 'device']).default('inprocess'),
 });
 
 export type ProxyCliOptions = z.infer<typeof proxyOptionsSchema>;
@@ -21,6 +25,7 @@ const VALUE_OPTIONS: Record<string, keyof ProxyCliOptions> = {
   '--log-level': 'logLevel',
   '--log-file': 'logFile',
   '--server-stderr': 'serverStderr',
+  '--backend': 'backend',
 };
 
 /** Splits `args` at `--`; options before, the command after. */
@@ -35,6 +40,10 @@ export function parseProxyArgs(args: string[], allowCommand: boolean): { options
     }
     if (arg === '--help' || arg === '-h') {
       raw.help = true;
+      continue;
+    }
+    if (arg === '--translate') {
+      raw.translate = true;
       continue;
     }
     const [name, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];

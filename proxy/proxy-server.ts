@@ -9,6 +9,7 @@ import { ConnectionRegistry, type RegistryStats } from './relay/registry.ts';
 import type { ProxyProtocol } from './protocol-adapter.ts';
 import { NullRecorder, type Recorder } from './recording/writer.ts';
 import { RecordKind } from './recording/format.ts';
+import type { TranslationRouter } from './translate/router.ts';
 
 /** Connects to wineserver; null when it should be retried shortly (backlog full). */
 export type UpstreamConnector = () => number | null;
@@ -18,6 +19,8 @@ export interface ProxyOptions {
   connectUpstream: UpstreamConnector;
   log: Logger;
   recorder?: Recorder;
+  /** `--translate`: the router that answers translated requests (proxy/translate/). */
+  router?: TranslationRouter | null;
 }
 
 const CONNECT_RETRY_MS = 10;
@@ -27,6 +30,7 @@ export class WineserverProxy implements ConnectionEnvironment {
   readonly protocol: ProxyProtocol;
   readonly recorder: Recorder;
   readonly log: Logger;
+  readonly router: TranslationRouter | null;
   readonly registry = new ConnectionRegistry();
   /** The version the wineserver announced, once a client connected. */
   announcedProtocol = 0;
@@ -43,6 +47,7 @@ export class WineserverProxy implements ConnectionEnvironment {
     this.recorder = options.recorder ?? new NullRecorder();
     this.log = options.log;
     this.connectUpstream = options.connectUpstream;
+    this.router = options.router ?? null;
   }
 
   nextConnectionId(): number {

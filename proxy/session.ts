@@ -9,6 +9,7 @@ import { loadProxyProtocol } from './protocol-adapter.ts';
 import { WineserverProxy } from './proxy-server.ts';
 import { NullRecorder, RecordingWriter, type Recorder } from './recording/writer.ts';
 import { RecordKind } from './recording/format.ts';
+import { TranslationRouter } from './translate/router.ts';
 import { serverLocation, type ServerLocation, type WineInstallation } from './wine-env.ts';
 
 export interface SessionOptions {
@@ -20,6 +21,8 @@ export interface SessionOptions {
   serverStderrFile?: string;
   command?: string[];
   log: Logger;
+  /** Answer translated requests in the proxy (the registry, owned for the session). */
+  translate?: { backend: 'inprocess' | 'device' } | null;
 }
 
 /** A proxy with its wineserver; `restartable` servers come back on the next client after dying. */
@@ -36,6 +39,7 @@ export class ProxySession {
     readonly location: ServerLocation,
     server: LegacyWineserver,
     private readonly serverStderr: number | 'inherit',
+    readonly router: TranslationRouter | null,
   ) {
     this.server = server;
   }
@@ -68,14 +72,29 @@ export class ProxySession {
       fs.rmSync(privateRoot, { recursive: true, force: true });
       throw error;
     }
+    let router: TranslationRouter | null = null;
+    if (options.translate) {
+      try {
+        const backend = options.translate.backend === 'device'
+          ? (await import('../backends/device/index.ts')).createDeviceBackend()
+          : (await import('../backends/inprocess/index.ts')).createInProcessBackend();
+        router = await TranslationRouter.start({ backend, prefix: options.prefix, protocolVersion: protocol.protocolVersion, log: options.log });
+      } catch (error) {
+        await server.stop();
+        recorder.close();
+        fs.rmSync(privateRoot, { recursive: true, force: true });
+        throw error;
+      }
+    }
     let session: ProxySession | null = null;
     const proxy = new WineserverProxy({
       protocol,
       log: options.log,
       recorder,
+      router,
       connectUpstream: () => session!.connectUpstream(),
     });
-    session = new ProxySession(options, privateRoot, proxy, recorder, location, server, serverStderr);
+    session = new ProxySession(options, privateRoot, proxy, recorder, location, server, serverStderr, router);
     server.exited.then((exit) => session!.onServerExit(exit));
     return session;
   }
@@ -127,6 +146,10 @@ export class ProxySession {
     await this.server.stop();
     // wineserver's end closes every relayed pipe; whatever is left goes now.
     this.proxy.stop(true);
+    // wineserver is gone, so the proxy's save of the registry is the last one.
+    if (this.router) {
+      await this.router.stop().catch((error) => this.options.log.error({ err: (error as Error).message }, 'saving the registry failed'));
+    }
     this.recorder.close();
     if (typeof this.serverStderr === 'number') fs.closeSync(this.serverStderr);
     fs.rmSync(this.privateRoot, { recursive: true, force: true });

@@ -1,7 +1,9 @@
 #!/bin/bash
 # Regenerates fixtures/recordings/*.wkrec.gz: real runs through
 # `winekernel run --record`, each on a fresh copy of an initialised prefix,
-# with wineserver's own +server trace kept beside it for the peer check.
+# with wineserver's own +server trace kept beside it for the peer check and
+# the prefix's registry files as they were before the run (<name>.hives.json.gz)
+# for replay.
 #
 # usage: scripts/record-fixtures.sh [TEMPLATE_PREFIX]
 #   TEMPLATE_PREFIX: an initialised prefix to copy (default: the test
@@ -24,6 +26,8 @@ record() { # name, then the command after `--`
   local prefix="$work/$name-prefix"
   cp -a "$template" "$prefix"
   rm -f "$prefix/wineserver"  # own wineserver directory for the copy
+  # The registry the run starts from, for `winekernel replay` (docs/replay.md).
+  node bin/winekernel.js replay --save-hives "$prefix" --out "$out/$name.hives.json.gz"
   WINEDEBUG=+server WINEDLLOVERRIDES='mscoree,mshtml=' DISPLAY= \
     node bin/winekernel.js run --prefix "$prefix" --record "$work/$name.wkrec" \
     --server-stderr "$work/$name.server-trace" -- "$@" > "$work/$name.stdout" 2> "$work/$name.stderr"  # not /dev/null: wine then disables its debug channels

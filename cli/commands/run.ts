@@ -12,7 +12,7 @@ import { ProxySession } from '../../proxy/session.ts';
 import { ensurePrefixDirectory, ensurePrivateDir, findWine, resolvePrefix } from '../../proxy/wine-env.ts';
 
 const USAGE = `usage: winekernel run [--prefix DIR] [--record FILE] [--log-level LEVEL] [--log-file FILE]
-                     [--server-stderr FILE] -- COMMAND [ARGS...]
+                     [--server-stderr FILE] [--translate [--backend KIND]] -- COMMAND [ARGS...]
 
 Runs COMMAND (e.g. wine PROGRAM ARGS) against a private wineserver for the
 prefix (default: $WINEPREFIX or ~/.wine), with all its wineserver traffic and
@@ -24,6 +24,9 @@ Exits with COMMAND's status once the wineserver has shut down (as
   --log-level LEVEL     fatal|error|warn|info|debug|trace|silent (default warn)
   --log-file FILE       proxy log (JSON lines) to FILE instead of stderr
   --server-stderr FILE  wineserver's stderr (its WINEDEBUG=+server trace) to FILE
+  --translate           answer translated requests in the proxy (the registry,
+                        owned by the proxy for the session: docs/translation.md)
+  --backend KIND        primitives backend for --translate: inprocess (default) or device
 `;
 
 /** How long the wineserver may take to shut down after the command (system processes quit first). */
@@ -53,6 +56,7 @@ export const command: Command = {
         serverStderrFile: options.serverStderr,
         command: argv,
         log,
+        translate: options.translate ? { backend: options.backend } : null,
       });
 
       // For the command, wine's server base directory is a private one

@@ -13,7 +13,7 @@ import { ProxySession } from '../../proxy/session.ts';
 import { ensurePrivateDir, findWine, requireExistingPrefix, resolvePrefix, serverLocation } from '../../proxy/wine-env.ts';
 
 const USAGE = `usage: winekernel serve [--prefix DIR] [--record FILE] [--log-level LEVEL] [--log-file FILE]
-                       [--server-stderr FILE]
+                       [--server-stderr FILE] [--translate [--backend KIND]]
 
 Serves the prefix (default: $WINEPREFIX or ~/.wine) at the socket wine looks
 for, so that any wine command on it goes through the proxy, until SIGINT or
@@ -26,6 +26,9 @@ unless /run/user/<uid> exists).
   --log-level LEVEL     fatal|error|warn|info|debug|trace|silent (default warn)
   --log-file FILE       proxy log (JSON lines) to FILE instead of stderr
   --server-stderr FILE  wineserver's stderr (its WINEDEBUG=+server trace) to FILE
+  --translate           answer translated requests in the proxy (the registry,
+                        owned by the proxy for the session: docs/translation.md)
+  --backend KIND        primitives backend for --translate: inprocess (default) or device
 `;
 
 /** Takes the wineserver lock of the server directory; false if someone holds it. */
@@ -78,7 +81,7 @@ export const command: Command = {
       }
       claimSocketPath(location.socketPath, prefix);
 
-      session = await ProxySession.start({ mode: 'serve', wine, prefix, recordFile: options.record, serverStderrFile: options.serverStderr, log });
+      session = await ProxySession.start({ mode: 'serve', wine, prefix, recordFile: options.record, serverStderrFile: options.serverStderr, log, translate: options.translate ? { backend: options.backend } : null });
       session.proxy.listen(location.socketPath);
       socketPath = location.socketPath;
       process.stderr.write(`winekernel serve: serving ${prefix} at ${location.socketPath} (pid ${process.pid})\n`);

@@ -32,7 +32,8 @@ import type { Protocol } from '../../requests/protocol.ts';
 import { ProxyHandleTable, handleOwner } from '../handles.ts';
 import { getSecurityObject, setSecurityObject } from '../security/translators.ts';
 import type { TranslatedEntry, TranslationContext } from '../translator.ts';
-import { closeNamespaceHandle, duplicateNamespaceHandle, makeTemporary, OBJ_INHERIT } from './store.ts';
+import { closeNamespaceHandle, duplicateNamespaceHandle, makeTemporary } from './proxy-handles.ts';
+import { OBJ_INHERIT } from './records.ts';
 import { createNamedObject, NAMESPACE_TRANSLATORS, openNamedObject, unicodeBytes } from './translators.ts';
 
 const TRANSLATED: Record<string, TranslatedEntry> = Object.fromEntries(
@@ -68,6 +69,9 @@ export interface ReplayReport {
   /** Mirrored forwarded requests whose status the namespace reproduced, and those it did not. */
   mirrored: number;
   mirrorMismatches: string[];
+  /** Replies without a handle compared byte for byte with wineserver's frame, and those that differ. */
+  byteExact: number;
+  byteMismatches: string[];
   /** Every compared line (wineserver's), for the record. */
   lines: string[];
 }
@@ -82,7 +86,7 @@ interface ProcessState {
 export async function replayNamespace(recording: Recording, protocol: Protocol, kernid = 'namespace-replay'): Promise<ReplayReport> {
   const backend = createInProcessBackend();
   const processes = new Map<number, ProcessState>();
-  const report: ReplayReport = { compared: 0, mismatches: [], skipped: {}, mirrored: 0, mirrorMismatches: [], lines: [] };
+  const report: ReplayReport = { compared: 0, mismatches: [], skipped: {}, mirrored: 0, mirrorMismatches: [], byteExact: 0, byteMismatches: [], lines: [] };
   const pending = new Map<number, RecordEntry>();
   /** Devices winedevice created, by process, manager handle and client pointer. */
   const devices = new Map<string, { ctx: TranslationContext; handle: number }>();
@@ -155,12 +159,16 @@ export async function replayNamespace(recording: Recording, protocol: Protocol, 
         continue;
       }
       const reply = await translator.translate({ ...request, body }, proc.ctx);
-      const decoded = protocol.decodeReply(record.code, protocol.encodeReply({ code: record.code, error: reply.error, body: reply.body }));
+      const frame = protocol.encodeReply({ code: record.code, error: reply.error, body: reply.body });
+      const decoded = protocol.decodeReply(record.code, frame);
       const replyBody = decoded.body as Record<string, unknown>;
       if (typeof replyBody.handle === 'number' && replyBody.handle) {
         learn(real.body.handle, replyBody.handle);
         replyBody.handle = real.body.handle;
-      }
+      } else if (!Buffer.from(frame).equals(Buffer.from(record.payload))) {
+        // Without a handle value to translate, the reply must be wineserver's byte for byte.
+        report.byteMismatches.push(`${protocol.formatRequest(tid, request)}: reply bytes differ`);
+      } else report.byteExact++;
       const wanted = protocol.formatReply(tid, real);
       const got = protocol.formatReply(tid, decoded);
       report.compared++;

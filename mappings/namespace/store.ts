@@ -45,7 +45,6 @@
 //    also holds primitive handles on the temporary directories above its
 //    object (its anchors), and closing it closes them.
 
-import { createHash } from 'node:crypto';
 import {
   WK_CREATE_OPEN_EXISTING,
   WK_CREATE_PERMANENT,
@@ -54,219 +53,44 @@ import {
   WK_ERANGE,
   WK_LOCK_EXCLUSIVE,
   WK_LOCK_SHARED,
-  WK_NAME_MAX,
   WK_SETDATA_TRUNCATE,
   parseNameList,
   type Session,
 } from '../../backends/primitives.ts';
-import { wineCaseMap } from '../casemap.ts';
-import { type ProxyHandleEntry } from '../handles.ts';
+import { STATUS_INVALID_PARAMETER, STATUS_OBJECT_NAME_COLLISION, STATUS_OBJECT_NAME_INVALID, STATUS_SUCCESS, statusFromErrno } from '../ntstatus.ts';
+import { mergeSecurityDescriptor, sdBytes, sdParts, WINE_PROCESS_TOKEN, type NtToken } from '../security/descriptor.ts';
 import {
-  STATUS_ACCESS_DENIED,
-  STATUS_INVALID_HANDLE,
-  STATUS_INVALID_PARAMETER,
-  STATUS_OBJECT_NAME_COLLISION,
-  STATUS_OBJECT_NAME_INVALID,
-  STATUS_OBJECT_NAME_NOT_FOUND,
-  STATUS_SUCCESS,
-  statusFromErrno,
-} from '../ntstatus.ts';
-import {
-  accessCheck,
-  MAXIMUM_ALLOWED,
-  mapAccess,
-  mergeSecurityDescriptor,
-  sdBytes,
-  sdParts,
-  WINE_PROCESS_TOKEN,
-  type NtToken,
-  type SdParts,
-} from '../security/descriptor.ts';
-import type { TranslationContext } from '../translator.ts';
-import { DIRECTORY_TYPE, objectType, SYMLINK_TYPE } from './types.ts';
+  DEFAULT_HASH_SIZE,
+  decodeRecord,
+  dirNamespace,
+  encodeRecord,
+  entryPrimName,
+  FLAG_PERMANENT,
+  FLAG_ROOT_LINK,
+  KIND_DIRECTORY,
+  KIND_SYMLINK,
+  keyName,
+  MAX_LINK_DEPTH,
+  META_MAGIC,
+  META_NAME,
+  nameBucket,
+  NamespaceStoreError,
+  OBJ_CASE_INSENSITIVE,
+  OBJ_OPENIF,
+  OBJ_OPENLINK,
+  OBJ_PERMANENT,
+  ROOT_DIR_ID,
+  ROOT_NAME,
+  sameFolded,
+  STATUS_OBJECT_NAME_EXISTS,
+  STATUS_OBJECT_PATH_NOT_FOUND,
+  STATUS_OBJECT_PATH_SYNTAX_BAD,
+  STATUS_OBJECT_TYPE_MISMATCH,
+  type EntryRecord,
+  type NsNode,
+} from './records.ts';
 
-export const STATUS_OBJECT_NAME_EXISTS = 0x40000000;
-export const STATUS_NO_MORE_ENTRIES = 0x8000001a;
-export const STATUS_BUFFER_TOO_SMALL = 0xc0000023;
-export const STATUS_OBJECT_TYPE_MISMATCH = 0xc0000024;
-export const STATUS_OBJECT_PATH_NOT_FOUND = 0xc000003a;
-export const STATUS_OBJECT_PATH_SYNTAX_BAD = 0xc000003b;
-
-export const OBJ_INHERIT = 0x02;
-export const OBJ_PERMANENT = 0x10;
-export const OBJ_OPENIF = 0x80;
-export const OBJ_CASE_INSENSITIVE = 0x40;
-export const OBJ_OPENLINK = 0x100;
-
-/** The handle flag bits wineserver keeps in the access mask (never grantable). */
-const RESERVED_ALL = 0x0c000000;
-/** How many symbolic links one lookup may follow, nested. */
-const MAX_LINK_DEPTH = 32;
-
-export const KIND_DIRECTORY = 1;
-export const KIND_SYMLINK = 2;
-/** An object of another type (an event, a device, ...): only its name and security live here. */
-export const KIND_OTHER = 3;
-
-const FLAG_PERMANENT = 0x1;
-/** A symbolic link without target: "\??\GLOBALROOT", which leads to "\". */
-const FLAG_ROOT_LINK = 0x2;
-const FLAG_HAS_SD = 0x4;
-
-const META_NAME = 'ntns:meta';
-const ROOT_NAME = 'ntns:root';
-const META_MAGIC = 0x316e6b77; // 'wkn1'
-const RECORD_MAGIC = 0x31656b77; // 'wke1'
-const RECORD_HEADER = 40;
-const ROOT_DIR_ID = 1;
-export const DEFAULT_HASH_SIZE = 7;
-
-/** A primitive call failed in a way no Wine status describes (a broken instance, not a client error). */
-export class NamespaceStoreError extends Error {
-  readonly code = 'WK_NAMESPACE_STORE';
-  constructor(message: string) {
-    super(message);
-    this.name = 'NamespaceStoreError';
-  }
-}
-
-export interface EntryRecord {
-  kind: number;
-  /** For directories, the id naming their entries' primitive namespace. */
-  dirId: number;
-  /** Insertion sequence, unique in the instance (the root is 0): identity and listing order. */
-  seq: number;
-  flags: number;
-  hashSize: number;
-  /** The name as created (UTF-16 units in a JS string); '' for the root and unnamed objects. */
-  name: string;
-  type: string;
-  /** Symbolic link target (UTF-16LE bytes). */
-  target: Buffer;
-  /** The NT security descriptor, or null (wineserver gives objects created without one none). */
-  sd: Buffer | null;
-}
-
-/** An entry as a lookup found it. */
-export interface NsNode {
-  record: EntryRecord;
-  /** The primitive name of the entry's object. */
-  primName: Buffer;
-  /** The temporary-or-not directories above it, root first (what keeps it reachable). */
-  chain: NsNode[];
-}
-
-// ---------------------------------------------------------------------------
-// Records and names
-
-export function encodeRecord(r: EntryRecord): Buffer {
-  const name = Buffer.from(r.name, 'utf16le');
-  const type = Buffer.from(r.type, 'utf16le');
-  const sd = r.sd ?? Buffer.alloc(0);
-  const out = Buffer.alloc(RECORD_HEADER + name.length + type.length + r.target.length + sd.length);
-  const flags = (r.flags & ~FLAG_HAS_SD) | (r.sd ? FLAG_HAS_SD : 0);
-  [RECORD_MAGIC, r.kind, r.dirId, r.seq, flags, r.hashSize, name.length, type.length, r.target.length, sd.length].forEach((v, i) => out.writeUInt32LE(v >>> 0, i * 4));
-  let at = RECORD_HEADER;
-  for (const part of [name, type, r.target, sd]) {
-    part.copy(out, at);
-    at += part.length;
-  }
-  return out;
-}
-
-export function decodeRecord(data: Buffer, where: string): EntryRecord {
-  if (data.length < RECORD_HEADER || data.readUInt32LE(0) !== RECORD_MAGIC) throw new NamespaceStoreError(`${where}: not a namespace record`);
-  const word = (i: number) => data.readUInt32LE(i * 4);
-  const lengths = [word(6), word(7), word(8), word(9)];
-  if (RECORD_HEADER + lengths.reduce((a, b) => a + b, 0) !== data.length) throw new NamespaceStoreError(`${where}: record lengths do not match`);
-  let at = RECORD_HEADER;
-  const parts = lengths.map((n) => {
-    const part = Buffer.from(data.subarray(at, at + n));
-    at += n;
-    return part;
-  });
-  const flags = word(4);
-  return {
-    kind: word(1),
-    dirId: word(2),
-    seq: word(3),
-    flags,
-    hashSize: word(5),
-    name: parts[0].toString('utf16le'),
-    type: parts[1].toString('utf16le'),
-    target: parts[2],
-    sd: flags & FLAG_HAS_SD ? parts[3] : null,
-  };
-}
-
-/** The exact name as key bytes (see the header). */
-function nameKey(name: string): Buffer {
-  const out = Buffer.allocUnsafe(name.length * 3);
-  let at = 0;
-  for (let i = 0; i < name.length; i++) {
-    const unit = name.charCodeAt(i);
-    if (unit === 0) {
-      out[at++] = 0xc0;
-      out[at++] = 0x80;
-    } else if (unit < 0x80) out[at++] = unit;
-    else if (unit < 0x800) {
-      out[at++] = 0xc0 | (unit >> 6);
-      out[at++] = 0x80 | (unit & 0x3f);
-    } else {
-      out[at++] = 0xe0 | (unit >> 12);
-      out[at++] = 0x80 | ((unit >> 6) & 0x3f);
-      out[at++] = 0x80 | (unit & 0x3f);
-    }
-  }
-  return out.subarray(0, at);
-}
-
-/** The name a key stands for, or null for a hashed key (read the record). */
-function keyName(key: Buffer): string | null {
-  if (key[0] === 0xff) return null;
-  let out = '';
-  for (let i = 0; i < key.length; ) {
-    const b = key[i];
-    if (b < 0x80) {
-      out += String.fromCharCode(b);
-      i += 1;
-    } else if (b < 0xe0) {
-      out += String.fromCharCode(((b & 0x1f) << 6) | (key[i + 1] & 0x3f));
-      i += 2;
-    } else {
-      out += String.fromCharCode(((b & 0x0f) << 12) | ((key[i + 1] & 0x3f) << 6) | (key[i + 2] & 0x3f));
-      i += 3;
-    }
-  }
-  return out;
-}
-
-const dirNamespace = (dirId: number) => `ntd.${dirId.toString(16)}`;
-
-function entryPrimName(dirId: number, name: string): Buffer {
-  const prefix = Buffer.from(`${dirNamespace(dirId)}:`, 'latin1');
-  let key = nameKey(name);
-  if (prefix.length + key.length > WK_NAME_MAX) {
-    key = Buffer.concat([Buffer.from([0xff]), Buffer.from(createHash('sha256').update(key).digest('hex'), 'latin1')]);
-  }
-  return Buffer.concat([prefix, key]);
-}
-
-/** wineserver's bucket of a name in a directory of `hashSize` buckets. */
-export function nameBucket(name: string, hashSize: number): number {
-  const map = wineCaseMap();
-  let hash = 0;
-  for (let i = 0; i < name.length; i++) hash = (Math.imul(hash, 65599) + map.lower(name.charCodeAt(i))) >>> 0;
-  return hash % hashSize;
-}
-
-function sameFolded(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  const map = wineCaseMap();
-  for (let i = 0; i < a.length; i++) if (map.lower(a.charCodeAt(i)) !== map.lower(b.charCodeAt(i))) return false;
-  return true;
-}
-
+export * from './records.ts';
 // ---------------------------------------------------------------------------
 // Primitive helpers
 
@@ -284,7 +108,7 @@ export function readRecord(session: Session, handle: number): EntryRecord {
   return decodeRecord(readAll(session, handle, 'namespace entry'), 'namespace entry');
 }
 
-function writeRecord(session: Session, handle: number, record: EntryRecord): number {
+export function writeRecord(session: Session, handle: number, record: EntryRecord): number {
   const written = session.setdata(handle, encodeRecord(record), 0, WK_SETDATA_TRUNCATE);
   return written < 0 ? written : 0;
 }
@@ -647,166 +471,3 @@ export function addInitialEntry(txn: NamespaceTxn, path: string, spec: NewObject
   txn.session.close(h);
 }
 
-// ---------------------------------------------------------------------------
-// Proxy handles onto entries
-
-interface HandleState {
-  node: NsNode;
-  /** Primitive handles on the temporary directories above the object. */
-  anchors: number[];
-}
-
-/** What the namespace knows about each proxy handle it minted (keyed by the table's entry object). */
-const handleStates = new WeakMap<ProxyHandleEntry, HandleState>();
-
-/** The namespace state of a proxy handle, if the namespace minted it. */
-export function namespaceHandle(entry: ProxyHandleEntry | undefined): HandleState | undefined {
-  return entry ? handleStates.get(entry) : undefined;
-}
-
-/**
- * alloc_handle (or, with check: false, alloc_handle_no_access_check): checks `access` (generic bits mapped by the object's type)
- * against the object's descriptor for the caller's token, then mints a proxy
- * handle that owns `primitive` and anchors the temporary directories above.
- * On failure the primitive handle is closed.
- */
-export function allocHandle(
-  ctx: TranslationContext,
-  node: NsNode,
-  primitive: number,
-  access: number,
-  attributes: number,
-  options: { check?: boolean; token?: NtToken } = {},
-): { status: number; handle: number } {
-  const type = objectType(node.record.type);
-  const token = options.token ?? WINE_PROCESS_TOKEN;
-  let granted = (mapAccess(access, type.mapping) & ~RESERVED_ALL) >>> 0;
-  if (options.check === false) {
-    // alloc_handle_no_access_check: what the creator of a new event, mutex, ... gets.
-    if (access & MAXIMUM_ALLOWED) granted = (mapAccess(0x10000000, type.mapping) & ~RESERVED_ALL) >>> 0;
-  } else if (granted) {
-    if (!node.record.sd) {
-      if (granted & MAXIMUM_ALLOWED) granted = type.mapping.all;
-    } else {
-      const check = accessCheck(token, sdParts(node.record.sd), granted, type.mapping);
-      if (!check.ok) {
-        ctx.session.close(primitive);
-        return { status: STATUS_ACCESS_DENIED, handle: 0 };
-      }
-      granted = check.granted;
-    }
-  }
-  const anchors: number[] = [];
-  for (const dir of node.chain) {
-    if (dir.record.flags & FLAG_PERMANENT || !dir.primName.length) continue;
-    const h = ctx.session.open(dir.primName);
-    if (h >= 0) anchors.push(h);
-  }
-  const entry: ProxyHandleEntry = { primitive, type: node.record.type, access: granted, flags: attributes & OBJ_INHERIT };
-  let handle: number;
-  try {
-    handle = ctx.handles.mint(entry);
-  } catch (error) {
-    for (const h of [primitive, ...anchors]) ctx.session.close(h);
-    throw error;
-  }
-  handleStates.set(entry, { node, anchors });
-  return { status: STATUS_SUCCESS, handle };
-}
-
-/**
- * Closes a proxy handle the namespace minted: the object's primitive handle
- * and its anchors (what close_handle must call for these handles).
- */
-export function closeNamespaceHandle(ctx: TranslationContext, value: number): number {
-  const entry = ctx.handles.get(value);
-  const state = namespaceHandle(entry);
-  if (!entry || !state) return STATUS_INVALID_HANDLE;
-  ctx.handles.release(value);
-  ctx.session.close(entry.primitive);
-  for (const h of state.anchors) ctx.session.close(h);
-  return STATUS_SUCCESS;
-}
-
-/** get_handle_obj for namespace handles: the entry, or the status wineserver answers. */
-export function handleObject(ctx: TranslationContext, value: number, access: number, type: string | null): { status: number; entry: ProxyHandleEntry | null; state: HandleState | null } {
-  const entry = ctx.handles.get(value);
-  const state = namespaceHandle(entry);
-  if (!entry || !state) return { status: STATUS_INVALID_HANDLE, entry: null, state: null };
-  if (type && entry.type !== type) return { status: STATUS_OBJECT_TYPE_MISMATCH, entry: null, state: null };
-  if ((entry.access & access) >>> 0 !== access >>> 0) return { status: STATUS_ACCESS_DENIED, entry: null, state: null };
-  return { status: STATUS_SUCCESS, entry, state };
-}
-
-/** The node of a handle, its record re-read (another process may have changed its descriptor). */
-export function handleNode(ctx: TranslationContext, entry: ProxyHandleEntry): NsNode {
-  const state = handleStates.get(entry);
-  if (!state) throw new NamespaceStoreError('not a namespace handle');
-  return { ...state.node, record: readRecord(ctx.session, entry.primitive) };
-}
-
-/** Replaces the descriptor of the object behind a handle (write lock held by the caller). */
-export function storeSecurity(ctx: TranslationContext, entry: ProxyHandleEntry, sd: SdParts): number {
-  const record = readRecord(ctx.session, entry.primitive);
-  record.sd = sdBytes(sd);
-  const written = writeRecord(ctx.session, entry.primitive, record);
-  return written < 0 ? statusFromErrno(written) : STATUS_SUCCESS;
-}
-
-export const NAMESPACE_TYPES = { directory: DIRECTORY_TYPE.name, symlink: SYMLINK_TYPE.name };
-export { STATUS_OBJECT_NAME_NOT_FOUND };
-
-/**
- * make_temporary for a namespace handle: the object loses its permanence and
- * its name goes with its last handle. The primitives end permanence only by
- * unlinking the name, so the entry is unlinked and recreated temporary under
- * the same name, and this handle moves to the new object. Exact when this is
- * the only handle (the usual create-permanent, reopen, make-temporary, close
- * pattern); other open handles keep the unlinked original.
- */
-export async function makeTemporary(ctx: TranslationContext, value: number): Promise<number> {
-  const entry = ctx.handles.get(value);
-  const state = namespaceHandle(entry);
-  if (!entry || !state) return STATUS_INVALID_HANDLE;
-  return withNamespace(ctx.session, 'write', () => {
-    const record = readRecord(ctx.session, entry.primitive);
-    if (!(record.flags & FLAG_PERMANENT) || !state.node.primName.length) return STATUS_SUCCESS;
-    record.flags &= ~FLAG_PERMANENT;
-    const unlinked = ctx.session.unlink(entry.primitive);
-    if (unlinked < 0) return statusFromErrno(unlinked);
-    const fresh = ctx.session.create(state.node.primName, encodeRecord(record), 0);
-    if (fresh < 0) return statusFromErrno(fresh);
-    ctx.session.close(entry.primitive);
-    entry.primitive = fresh;
-    state.node = { ...state.node, record };
-    return STATUS_SUCCESS;
-  });
-}
-
-/**
- * A second handle to the object behind a namespace handle, in `to` (the
- * same process or another one of the instance): what handle inheritance at
- * process creation and dup_handle need. `access` null keeps the source's
- * granted access (DUPLICATE_SAME_ACCESS, inheritance). Returns 0 when the
- * source is not a namespace handle or the object cannot be opened.
- */
-export function duplicateNamespaceHandle(from: TranslationContext, value: number, to: TranslationContext, access: number | null, flags: number): number {
-  const entry = from.handles.get(value);
-  const state = namespaceHandle(entry);
-  if (!entry || !state) return 0;
-  // Reopen by name; an unnamed object (or one whose name is gone) cannot be reached from another session.
-  const primitive = state.node.primName.length ? to.session.open(state.node.primName) : -1;
-  if (primitive < 0) return 0;
-  const anchors: number[] = [];
-  for (const dir of state.node.chain) {
-    if (dir.record.flags & FLAG_PERMANENT || !dir.primName.length) continue;
-    const h = to.session.open(dir.primName);
-    if (h >= 0) anchors.push(h);
-  }
-  const type = objectType(state.node.record.type);
-  const granted = access === null ? entry.access : (mapAccess(access, type.mapping) & ~RESERVED_ALL) >>> 0;
-  const copy: ProxyHandleEntry = { primitive, type: entry.type, access: granted, flags };
-  const handle = to.handles.mint(copy);
-  handleStates.set(copy, { node: state.node, anchors });
-  return handle;
-}

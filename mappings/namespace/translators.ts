@@ -6,6 +6,7 @@
 // objects into the namespace: createNamedObject and openNamedObject.
 
 import { isMalformed } from '../../requests/kinds/malformed.ts';
+import { handleOwner } from '../handles.ts';
 import { encodeObjectAttributes, type ObjectAttributesField } from '../../requests/kinds/object-attributes.ts';
 import type { UnicodeStr } from '../../requests/kinds/text.ts';
 import { STATUS_INVALID_HANDLE, STATUS_INVALID_PARAMETER, STATUS_OBJECT_NAME_INVALID, STATUS_OBJECT_NAME_NOT_FOUND, STATUS_SUCCESS } from '../ntstatus.ts';
@@ -14,15 +15,12 @@ import { sdIsValid, sdParts } from '../security/descriptor.ts';
 import type { PrimitiveCall, TranslatedEntry, TranslatedReply, TranslationContext } from '../translator.ts';
 import './initial.ts';
 import {
-  allocHandle,
   createNamed,
   entryAt,
-  handleObject,
   KIND_DIRECTORY,
   KIND_OTHER,
   KIND_SYMLINK,
   lookupName,
-  namespaceHandle,
   OBJ_OPENLINK,
   STATUS_BUFFER_TOO_SMALL,
   STATUS_NO_MORE_ENTRIES,
@@ -31,6 +29,7 @@ import {
   type NamespaceTxn,
   type NsNode,
 } from './store.ts';
+import { allocHandle, handleObject, namespaceHandle } from './proxy-handles.ts';
 import { DIRECTORY_QUERY, SYMBOLIC_LINK_QUERY } from './types.ts';
 
 export const STATUS_ACCESS_VIOLATION = 0xc0000005;
@@ -81,6 +80,8 @@ function unicodeValue(bytes: Buffer): UnicodeStr {
 
 /** The node a root handle stands for, or the status (get_handle_obj with no access and any type). */
 function rootNode(ctx: TranslationContext, rootdir: number, directoryOnly: boolean): { status: number; node: NsNode | null } {
+  // The current process, thread or a token as root: nothing can be named under them.
+  if (handleOwner(rootdir) === 'pseudo') return { status: STATUS_OBJECT_TYPE_MISMATCH, node: null };
   const entry = ctx.handles.get(rootdir);
   const state = namespaceHandle(entry);
   if (!entry) return { status: STATUS_INVALID_HANDLE, node: null };

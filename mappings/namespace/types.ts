@@ -2,7 +2,9 @@
 // names (what get_directory_entry reports) and generic mappings (how
 // GENERIC_READ etc. become specific rights before an access check). Values
 // from Wine 8.0's type descriptors (server/directory.c, symlink.c, event.c,
-// mutex.c, semaphore.c, ...); the table itself is ours.
+// mutex.c, semaphore.c, timer.c, completion.c, process.c (jobs), mapping.c,
+// device.c, winstation.c); the table itself is ours. Directory, SymbolicLink,
+// Event and Mutant are exercised against real wineserver by the tests.
 
 import type { GenericMapping } from '../security/descriptor.ts';
 
@@ -45,11 +47,12 @@ const OTHER_TYPES: ObjectTypeInfo[] = [
   type('Timer', STANDARD_RIGHTS_READ | 0x1, STANDARD_RIGHTS_WRITE | 0x2, STANDARD_RIGHTS_EXECUTE | SYNCHRONIZE, STANDARD_RIGHTS_REQUIRED | SYNCHRONIZE | 0x3),
   type('KeyedEvent', STANDARD_RIGHTS_READ | 0x1, STANDARD_RIGHTS_WRITE | 0x2, STANDARD_RIGHTS_EXECUTE, STANDARD_RIGHTS_REQUIRED | 0x3),
   type('IoCompletion', STANDARD_RIGHTS_READ | 0x1, STANDARD_RIGHTS_WRITE | 0x2, STANDARD_RIGHTS_EXECUTE | SYNCHRONIZE, STANDARD_RIGHTS_REQUIRED | SYNCHRONIZE | 0x3),
-  type('Job', STANDARD_RIGHTS_READ | 0x4 | 0x8, STANDARD_RIGHTS_WRITE | 0x1 | 0x2 | 0x10, STANDARD_RIGHTS_EXECUTE | SYNCHRONIZE, STANDARD_RIGHTS_REQUIRED | SYNCHRONIZE | 0x3f),
-  type('Section', STANDARD_RIGHTS_READ | 0x1 | 0x4, STANDARD_RIGHTS_WRITE | 0x2, STANDARD_RIGHTS_EXECUTE | 0x4 | 0x8, STANDARD_RIGHTS_REQUIRED | 0x1f),
-  type('Device', STANDARD_RIGHTS_READ | 0x1 | 0x8 | 0x80, STANDARD_RIGHTS_WRITE | 0x2 | 0x4 | 0x10 | 0x100, STANDARD_RIGHTS_EXECUTE | SYNCHRONIZE | 0x80 | 0x20, STANDARD_RIGHTS_REQUIRED | SYNCHRONIZE | 0x1ff),
+  type('Job', STANDARD_RIGHTS_READ | 0x4, STANDARD_RIGHTS_WRITE | 0x8 | 0x2 | 0x1, STANDARD_RIGHTS_EXECUTE | SYNCHRONIZE, STANDARD_RIGHTS_REQUIRED | SYNCHRONIZE | 0x3f),
+  type('Section', STANDARD_RIGHTS_READ | 0x1 | 0x4, STANDARD_RIGHTS_WRITE | 0x2, STANDARD_RIGHTS_EXECUTE | 0x8, STANDARD_RIGHTS_REQUIRED | 0x1f),
+  // FILE_GENERIC_READ / _WRITE / _EXECUTE, FILE_ALL_ACCESS
+  type('Device', STANDARD_RIGHTS_READ | SYNCHRONIZE | 0x1 | 0x8 | 0x80, STANDARD_RIGHTS_WRITE | SYNCHRONIZE | 0x2 | 0x4 | 0x10 | 0x100, STANDARD_RIGHTS_EXECUTE | SYNCHRONIZE | 0x80 | 0x20, STANDARD_RIGHTS_REQUIRED | SYNCHRONIZE | 0x1ff),
   type('Type', STANDARD_RIGHTS_READ, STANDARD_RIGHTS_WRITE, STANDARD_RIGHTS_EXECUTE, STANDARD_RIGHTS_REQUIRED | 0x1),
-  type('WindowStation', STANDARD_RIGHTS_READ | 0x1 | 0x2 | 0x100 | 0x200, STANDARD_RIGHTS_WRITE | 0x4 | 0x10 | 0x40, STANDARD_RIGHTS_EXECUTE | 0x20 | 0x8, STANDARD_RIGHTS_REQUIRED | 0x37f),
+  type('WindowStation', STANDARD_RIGHTS_READ | 0x1 | 0x2 | 0x100 | 0x200, STANDARD_RIGHTS_WRITE | 0x4 | 0x8 | 0x10, STANDARD_RIGHTS_EXECUTE | 0x20 | 0x40, STANDARD_RIGHTS_REQUIRED | 0x37f),
 ];
 
 const BY_NAME = new Map<string, ObjectTypeInfo>([DIRECTORY_TYPE, SYMLINK_TYPE, ...OTHER_TYPES].map((t) => [t.name, t]));

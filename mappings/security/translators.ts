@@ -17,8 +17,9 @@
 
 import type { SecurityDescriptorField } from '../../requests/kinds/security.ts';
 import { decodeSecurityDescriptor, encodeSecurityDescriptor } from '../../requests/kinds/security.ts';
-import type { ProxyHandleEntry } from '../handles.ts';
-import { namespaceHandle, readRecord, storeSecurity, withNamespace } from '../namespace/store.ts';
+import { handleOwner, type ProxyHandleEntry } from '../handles.ts';
+import { namespaceHandle, storeSecurity } from '../namespace/proxy-handles.ts';
+import { readRecord, withNamespace } from '../namespace/store.ts';
 import { STATUS_ACCESS_DENIED, STATUS_INVALID_HANDLE, STATUS_NOT_SUPPORTED, STATUS_SUCCESS } from '../ntstatus.ts';
 import type { TranslatedEntry, TranslationContext } from '../translator.ts';
 import { primitiveAclFor } from './acl-map.ts';
@@ -69,6 +70,10 @@ function storeFor(entry: ProxyHandleEntry): SecurityStore | undefined {
 
 /** get_handle_obj: the entry if open with every right in `access`. */
 function checkedEntry(ctx: TranslationContext, handle: number, access: number): { status: number; entry?: ProxyHandleEntry; store?: SecurityStore } {
+  // A pseudo-handle (current process or thread, a token) or a wineserver handle names an object whose
+  // descriptor wineserver holds: never answered here (the router forwards the latter; the former only
+  // reaches a translator in replay).
+  if (handleOwner(handle) !== 'proxy') return { status: STATUS_NOT_SUPPORTED };
   const entry = ctx.handles.get(handle);
   if (!entry) return { status: STATUS_INVALID_HANDLE };
   if ((entry.access & access) >>> 0 !== access >>> 0) return { status: STATUS_ACCESS_DENIED };

@@ -54,6 +54,13 @@ export enum RecordKind {
   Note = 13,
 }
 
+/**
+ * aux of Request and Reply records: the proxy answered the request itself
+ * (`--translate`); the request never reached wineserver. Version 1 readers
+ * that ignore aux see an ordinary request/reply pair.
+ */
+export const AUX_TRANSLATED = 1;
+
 export enum Direction {
   None = 0,
   ClientToServer = 1,

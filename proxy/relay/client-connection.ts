@@ -23,6 +23,7 @@ import type { Recorder, RecordContext } from '../recording/writer.ts';
 import type { FdField, ProxyProtocol } from '../protocol-adapter.ts';
 import { InflightFds, type InflightFd } from './inflight-fds.ts';
 import { ThreadRelay, type ThreadHost } from './thread-relay.ts';
+import type { TranslationRouter } from '../translate/router.ts';
 
 /** How a connection came to be. */
 export type ConnectionOrigin = 'accepted' | 'adopted' | 'child';
@@ -37,6 +38,8 @@ export interface ConnectionEnvironment {
   connectionClosed(connection: ClientConnection): void;
   /** wineserver announced a protocol version (first message of a connection). */
   protocolAnnounced(version: number): void;
+  /** Present with `--translate`: decides which requests the proxy answers itself (proxy/translate/). */
+  readonly router?: TranslationRouter | null;
 }
 
 const SEND_FD_SIZE = 8;
@@ -264,6 +267,14 @@ export class ClientConnection implements ThreadHost {
     }
   }
 
+  routeRequest(thread: ThreadRelay, frame: RequestFrame, idle: boolean): Promise<Buffer | null> | null {
+    const router = this.env.router;
+    // Only requests of a known process and thread, with nothing of the thread
+    // outstanding at wineserver, and of a type the proxy could answer.
+    if (!router || !idle || !this.winePid || !thread.tid || !router.isCandidate(frame.code)) return null;
+    return router.route(this.id, this.winePid, thread.tid, frame.bytes);
+  }
+
   inspectReply(thread: ThreadRelay, code: number, frame: ReplyFrame): void {
     const { codes, replyOffsets } = this.env.protocol;
     const ok = frame.error === 0;
@@ -327,6 +338,8 @@ export class ClientConnection implements ThreadHost {
     if (this.closed) return;
     this.closed = true;
     for (const entry of this.inflight.takeAll()) this.dropInflight(entry);
+    // The process is gone: its translation session ends too (handles, abandoned locks).
+    this.env.router?.endProcess(this.id);
     this.recorder.note(this.context, RecordKind.ConnectionClose, { reason });
     this.log.debug({ reason }, 'client connection closed');
     this.env.connectionClosed(this);

@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { ReplyFramer, RequestFramer, type FrameSink, type ReplyFrame, type RequestFrame } from '../../requests/framing.ts';
 import type { ProtocolError } from '../../requests/errors.ts';
 import { FdReader, FdWriter } from '../io/pipe-io.ts';
-import { Direction, RecordKind, ViolationChannel } from '../recording/format.ts';
+import { AUX_TRANSLATED, Direction, RecordKind, ViolationChannel } from '../recording/format.ts';
 import type { Recorder, RecordContext } from '../recording/writer.ts';
 
 export const WAKE_UP_REPLY_SIZE = 16;
@@ -23,6 +23,13 @@ export interface ThreadHost {
    * may (descriptor messages still queued on the server socket).
    */
   prepareRequest(thread: ThreadRelay, frame: RequestFrame, resume: () => void): boolean;
+  /**
+   * With translation on (`--translate`): null to forward the request, or a
+   * promise of the reply frame the proxy answers with itself (null: forward
+   * after all). `idle` says no forwarded request of this thread is waiting
+   * for its reply.
+   */
+  routeRequest?(thread: ThreadRelay, frame: RequestFrame, idle: boolean): Promise<Buffer | null> | null;
   /** Called for each reply (with the request code it answers, -1 if unknown) before it is forwarded. */
   inspectReply(thread: ThreadRelay, code: number, frame: ReplyFrame): void;
   /** A framing violation: the host decides the fate of the client. */
@@ -179,21 +186,63 @@ export class ThreadRelay {
       this.held.push(frame);
       return;
     }
-    if (!this.host.prepareRequest(this, frame, () => this.releaseHeld(frame))) {
-      this.holding = true;
-      this.request.reader.pause();
+    const routed = this.reply ? this.host.routeRequest?.(this, frame, this.outstanding.length === 0) : null;
+    if (routed) {
+      // Nothing of this thread passes until the proxy's answer is out: the
+      // client waits for replies in request order.
+      this.hold();
+      routed.then(
+        (reply) => {
+          if (this.closed) return;
+          if (reply) {
+            this.answerLocally(frame, reply);
+            this.release();
+          } else this.forwardPrepared(frame, true);
+        },
+        (error: Error) => {
+          this.log.error({ code: frame.code, err: error.message }, 'routing failed; forwarding the request');
+          if (!this.closed) this.forwardPrepared(frame, true);
+        },
+      );
+      return;
+    }
+    this.forwardPrepared(frame, false);
+  }
+
+  /** Forwards once the host has prepared the request's descriptors; `held`: the thread is held already. */
+  private forwardPrepared(frame: RequestFrame, held: boolean): void {
+    const ready = this.host.prepareRequest(this, frame, () => {
+      if (this.closed) return;
+      this.forwardRequest(frame);
+      this.release();
+    });
+    if (!ready) {
+      if (!held) this.hold();
       return;
     }
     this.forwardRequest(frame);
+    if (held) this.release();
   }
 
-  private releaseHeld(first: RequestFrame): void {
+  private hold(): void {
+    this.holding = true;
+    this.request.reader.pause();
+  }
+
+  private release(): void {
     this.holding = false;
     if (this.closed) return;
-    this.forwardRequest(first);
     const waiting = this.held.splice(0);
     for (const frame of waiting) this.onRequestFrame(frame);
     if (!this.holding) this.request.reader.resume();
+  }
+
+  /** The proxy's own reply to a translated request: recorded (flagged) and written to the client's reply pipe. */
+  private answerLocally(frame: RequestFrame, reply: Buffer): void {
+    this.host.recorder.record(RecordKind.Request, Direction.ClientToServer, this.context, frame.code, AUX_TRANSLATED, frame.bytes);
+    this.host.recorder.record(RecordKind.Reply, Direction.ServerToClient, this.context, frame.code, AUX_TRANSLATED, reply);
+    if (this.traceEnabled) this.log.trace({ code: frame.code, size: reply.length }, 'translated');
+    this.reply?.writer.write(reply);
   }
 
   private forwardRequest(frame: RequestFrame): void {

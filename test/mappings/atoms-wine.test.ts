@@ -17,6 +17,7 @@ import { createInProcessBackend } from '../../backends/inprocess/index.ts';
 import { WK_ATTACH_CREATE } from '../../backends/primitives.ts';
 import { addAtom, deleteAtom, findAtom, getAtomInformation } from '../../mappings/atoms.ts';
 import { ProxyHandleTable } from '../../mappings/handles.ts';
+import { parseWide } from '../../mappings/replay.ts';
 import type { TranslatedEntry, TranslationContext } from '../../mappings/translator.ts';
 import { loadProtocol } from '../../requests/protocol.ts';
 import { corpusExe, createTestPrefix, removeTestPrefix, runWineProgram, stopWineserver } from '../support/wine.ts';
@@ -28,32 +29,6 @@ const TRANSLATORS: Record<string, TranslatedEntry> = {
   find_atom: findAtom,
   get_atom_information: getAtomInformation,
 };
-
-/** The inverse of wineserver's dump_strW for the escapes it produces. */
-function parseWide(body: string): string {
-  let out = '';
-  for (let i = 0; i < body.length; i++) {
-    const c = body[i];
-    if (c !== '\\') {
-      out += c;
-      continue;
-    }
-    const n = body[++i];
-    if (n === 'x') {
-      let hex = '';
-      while (hex.length < 4 && /[0-9a-fA-F]/.test(body[i + 1] ?? '')) hex += body[++i];
-      out += String.fromCharCode(parseInt(hex, 16));
-    } else if (/[0-7]/.test(n)) {
-      let oct = n;
-      while (oct.length < 3 && /[0-7]/.test(body[i + 1] ?? '')) oct += body[++i];
-      out += String.fromCharCode(parseInt(oct, 8));
-    } else {
-      const simple: Record<string, string> = { a: '\x07', b: '\b', t: '\t', n: '\n', v: '\v', f: '\f', r: '\r', e: '\x1b' };
-      out += simple[n] ?? n;
-    }
-  }
-  return out;
-}
 
 interface TracedCall {
   tid: string;

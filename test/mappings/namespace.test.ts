@@ -11,7 +11,8 @@ import { Catalog } from '../../mappings/catalog/index.ts';
 import { dispatch, splitDomains } from '../../mappings/dispatch.ts';
 import { ProxyHandleTable } from '../../mappings/handles.ts';
 import { initialSteps } from '../../mappings/namespace/initial.ts';
-import { closeNamespaceHandle, nameBucket } from '../../mappings/namespace/store.ts';
+import { closeNamespaceHandle } from '../../mappings/namespace/proxy-handles.ts';
+import { nameBucket } from '../../mappings/namespace/records.ts';
 import {
   createDirectory,
   createNamedObject,
@@ -230,6 +231,9 @@ describe('object namespace translators (Wine 8.0 directory.c / symlink.c)', () =
     const bno = (await opendir(ctx, '\\BaseNamedObjects')).body.handle as number;
     expect((await opendir(ctx, '\\Absolute', bno)).trace).toBe('0024: open_directory() = OBJECT_PATH_SYNTAX_BAD { handle=0000 }');
     expect((await opendir(ctx, 'x', 0x3ffe0000)).trace).toBe('0024: open_directory() = INVALID_HANDLE { handle=0000 }');
+    // The current process as a root or as a directory: not a directory.
+    expect((await opendir(ctx, 'x', 0xffffffff)).trace).toBe('0024: open_directory() = OBJECT_TYPE_MISMATCH { handle=0000 }');
+    expect((await call(ctx, getDirectoryEntry, { handle: 0xffffffff, index: 0 })).trace).toBe('0024: get_directory_entry() = OBJECT_TYPE_MISMATCH { total_len=0, name_len=0, name=L"", type=L"" }');
     expect((await mklink(ctx, '\\BaseNamedObjects\\Empty', '')).trace).toBe('0024: create_symlink() = INVALID_PARAMETER { handle=0000 }');
     expect((await call(ctx, getDirectoryEntry, { handle: 0x3ffe0000, index: 0 })).trace).toBe('0024: get_directory_entry() = INVALID_HANDLE { total_len=0, name_len=0, name=L"", type=L"" }');
     // An entry that does not fit the reply: its size, and BUFFER_TOO_SMALL.

@@ -23,83 +23,18 @@ import { ProxyHandleTable } from '../../mappings/handles.ts';
 import { closeKeyHandle, REGISTRY_TRANSLATORS } from '../../mappings/registry/translators.ts';
 import type { TranslatedEntry, TranslationContext } from '../../mappings/translator.ts';
 import type { Protocol } from '../../requests/protocol.ts';
+import { maskRunTimes, parseBytes, parseWide, splitArgs } from '../../mappings/replay.ts';
 
 const BY_NAME = new Map<string, TranslatedEntry>(REGISTRY_TRANSLATORS.map((t) => [t.request, t as TranslatedEntry]));
 const HANDLE_FIELDS = ['hkey', 'parent'];
 
-/** The inverse of wineserver's dump_strW for the escapes it produces. */
-export function parseWide(body: string): string {
-  let out = '';
-  for (let i = 0; i < body.length; i++) {
-    const c = body[i];
-    if (c !== '\\') {
-      out += c;
-      continue;
-    }
-    const n = body[++i];
-    if (n === 'x') {
-      let hex = '';
-      while (hex.length < 4 && /[0-9a-fA-F]/.test(body[i + 1] ?? '')) hex += body[++i];
-      out += String.fromCharCode(parseInt(hex, 16));
-    } else if (/[0-7]/.test(n)) {
-      let oct = n;
-      while (oct.length < 3 && /[0-7]/.test(body[i + 1] ?? '')) oct += body[++i];
-      out += String.fromCharCode(parseInt(oct, 8));
-    } else {
-      const simple: Record<string, string> = { a: '\x07', b: '\b', t: '\t', n: '\n', v: '\v', f: '\f', r: '\r', e: '\x1b' };
-      out += simple[n] ?? n;
-    }
-  }
-  return out;
-}
-
-/** Splits `a=1, b={x,y}, c=L"p, q"` at top-level commas (", " or ","). */
-export function splitArgs(args: string): Map<string, string> {
-  const out = new Map<string, string>();
-  let depth = 0;
-  let inString = false;
-  let start = 0;
-  const push = (end: number) => {
-    const part = args.slice(start, end).trim();
-    if (!part) return;
-    const eq = part.indexOf('=');
-    out.set(part.slice(0, eq), part.slice(eq + 1));
-  };
-  for (let i = 0; i < args.length; i++) {
-    const c = args[i];
-    if (inString) {
-      if (c === '\\') i++;
-      else if (c === '"') inString = false;
-      continue;
-    }
-    if (c === '"') inString = true;
-    else if (c === '{') depth++;
-    else if (c === '}') depth--;
-    else if (c === ',' && depth === 0) {
-      push(i);
-      start = i + 1;
-    }
-  }
-  push(args.length);
-  return out;
-}
+export { parseBytes, parseWide, splitArgs } from '../../mappings/replay.ts';
 
 const wide = (v: string | undefined): string => {
   const m = /^L"(.*)"$/s.exec(v ?? 'L""');
   if (!m) throw new Error(`not a wide string: ${v}`);
   return parseWide(m[1]);
 };
-
-/** `{01,02,...(total N)}` → the bytes (the part not printed as zeros) and how many were printed. */
-export function parseBytes(v: string | undefined): { bytes: Buffer; printed: number } {
-  const m = /^\{([0-9a-f,]*)(?:\.\.\.\(total (\d+)\))?\}$/.exec(v ?? '{}');
-  if (!m) throw new Error(`not a byte dump: ${v}`);
-  const shown = m[1] ? m[1].split(',').map((h) => parseInt(h, 16)) : [];
-  const total = m[2] ? parseInt(m[2], 10) : shown.length;
-  const bytes = Buffer.alloc(total);
-  Buffer.from(shown).copy(bytes);
-  return { bytes, printed: total };
-}
 
 export interface ReplayStats {
   requests: number;
@@ -259,15 +194,10 @@ export async function replayRegistryTrace(trace: string, session: Session, proto
     }
     let expected = reply[0];
     let actual = protocol.formatReply(parseInt(reply[1], 16), decoded);
-    const theirModif = /modif=([0-9a-f]+)(?: \([^)]*\))?/.exec(expected);
-    const ourModif = /modif=([0-9a-f]+)/.exec(actual);
-    if (theirModif && ourModif) {
-      const t = BigInt('0x' + theirModif[1]);
-      const o = BigInt('0x' + ourModif[1]);
-      if (t !== o && t >= serverStart && o >= serverStart) stats.modifMasked++;
-      expected = expected.replace(theirModif[0], t !== o && t >= serverStart && o >= serverStart ? 'modif=<run>' : `modif=${theirModif[1]}`);
-      actual = actual.replace(ourModif[0], t !== o && t >= serverStart && o >= serverStart ? 'modif=<run>' : `modif=${ourModif[1]}`);
-    }
+    const masked = maskRunTimes(expected, actual, serverStart);
+    if (masked.masked) stats.modifMasked++;
+    expected = masked.expected;
+    actual = masked.actual;
     stats.compared++;
     if (expected !== actual) stats.mismatches.push(`${req.name}( ${req.args} )\n  wineserver: ${expected}\n  translator: ${actual}`);
   }

@@ -9,7 +9,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { createInProcessBackend } from '../../backends/inprocess/index.ts';
 import { WK_ACE_ALLOW, WK_ACE_DENY, WK_ATTACH_CREATE, WK_RIGHT_DELETE, WK_RIGHT_LOCK, WK_RIGHT_READ, WK_RIGHT_READ_ACL, WK_RIGHT_WRITE, WK_WHO_EVERYONE, WK_WHO_OWNER } from '../../backends/primitives.ts';
 import { ProxyHandleTable } from '../../mappings/handles.ts';
-import { closeNamespaceHandle } from '../../mappings/namespace/store.ts';
+import { closeNamespaceHandle } from '../../mappings/namespace/proxy-handles.ts';
 import { createDirectory, createNamedObject, openNamedObject } from '../../mappings/namespace/translators.ts';
 import { primitiveAclFor } from '../../mappings/security/acl-map.ts';
 import {
@@ -135,6 +135,8 @@ describe('object security (Wine 8.0 handle.c / token.c)', () => {
     expect(await setSd(ctx, h, 4, daclOnly(exactAcl([])))).toBe('0024: set_security_object() = ACCESS_DENIED');
     expect(await getSd(ctx, h, 8)).toBe('0024: get_security_object() = ACCESS_DENIED { sd_len=00000000, sd={} }');
     expect(await getSd(ctx, 0x3ffe0000, 4)).toBe('0024: get_security_object() = INVALID_HANDLE { sd_len=00000000, sd={} }');
+    // The current process's descriptor is wineserver's: never answered from here.
+    expect(await getSd(ctx, 0xffffffff, 4)).toBe('0024: get_security_object() = NOT_SUPPORTED { sd_len=00000000, sd={} }');
     expect(await getSd(ctx, h, 4, 16)).toBe('0024: get_security_object() = BUFFER_TOO_SMALL { sd_len=00000030, sd={} }');
     expect(await call(ctx, setSecurityObject, { handle: h, security_info: 4, sd: { malformed: true, bytes: Buffer.from([4, 0, 0, 0]) } })).toBe('0024: set_security_object() = ACCESS_VIOLATION');
     // A directory whose DACL denies its creator: create_directory checks even the creator.

@@ -1,0 +1,147 @@
+// `winekernel replay FIXTURE... [--backend inprocess|device] [--hives FILE] [--json]`:
+// every request of a translated type in a recording answered again by the
+// translators and compared with the recorded reply (docs/replay.md).
+// Exit status: 0 all matched, 1 a mismatch (or a fixture that cannot be
+// replayed), 2 usage.
+//
+// `winekernel replay --save-hives PREFIX --out FILE` writes the snapshot of a
+// prefix's registry files that a fixture needs (scripts/record-fixtures.sh).
+
+import fs from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { Command } from '../main.ts';
+import type { Backend } from '../../backends/primitives.ts';
+import { decodeHiveSnapshot, encodeHiveSnapshot, findStartingHives, replayRecording, ReplayError, type ReplayReport } from '../../mappings/replay.ts';
+import type { HiveTexts } from '../../mappings/registry/init.ts';
+import { readRecording, RecordingFormatError } from '../../proxy/recording/reader.ts';
+import { ProtocolError } from '../../requests/errors.ts';
+import { loadProtocol } from '../../requests/protocol.ts';
+
+const USAGE = `usage: winekernel replay FIXTURE... [--backend inprocess|device] [--hives FILE] [--json]
+       winekernel replay --save-hives PREFIX --out FILE
+
+Answers every recorded request of a translated type (registry, atoms) again
+through the translators, in recorded order, and compares each reply's trace
+line with the recorded one (handles and atom numbers mapped, run-time key
+times masked: docs/replay.md). The registry starts from FIXTURE's hive
+snapshot (<name>.hives.json.gz beside it), or --hives FILE, or the prefix the
+recording names if its files are still there. Exit status 1 on any mismatch.
+`;
+
+async function openBackend(kind: string): Promise<Backend> {
+  if (kind === 'inprocess') return (await import('../../backends/inprocess/index.ts')).createInProcessBackend();
+  if (kind === 'device') return (await import('../../backends/device/index.ts')).createDeviceBackend();
+  throw new ReplayUsageError(`unknown backend '${kind}' (inprocess or device)`);
+}
+
+class ReplayUsageError extends Error {
+  readonly code = 'USAGE';
+}
+
+interface FixtureResult {
+  fixture: string;
+  hives: string | null;
+  report?: ReplayReport;
+  error?: { code: string; message: string };
+}
+
+function printHuman(result: FixtureResult): void {
+  const out = process.stdout;
+  if (result.error) {
+    out.write(`${result.fixture}: cannot replay: ${result.error.message}\n`);
+    return;
+  }
+  const r = result.report!;
+  out.write(`${result.fixture}: ${r.matched}/${r.replayed} replies match (${Math.round(r.elapsedMs)} ms, registry from ${result.hives ?? 'nowhere: registry requests skipped'})\n`);
+  for (const [name, s] of Object.entries(r.types).sort()) {
+    const bad = s.replayed - s.matched;
+    out.write(`  ${name.padEnd(22)} ${String(s.matched).padStart(6)}/${String(s.replayed).padEnd(6)}${s.skipped ? ` skipped ${s.skipped}` : ''}${bad ? `  MISMATCH ${bad}` : ''}\n`);
+    for (const example of s.examples) out.write(`    ${example.replace(/\n/g, '\n    ')}\n`);
+  }
+  for (const [why, n] of Object.entries(r.skipped)) out.write(`  skipped ${n}: ${why}\n`);
+}
+
+export const command: Command = {
+  summary: 'replay a recording through the translators and compare every reply',
+  async run(args) {
+    let values: { backend?: string; hives?: string; json?: boolean; help?: boolean; 'save-hives'?: string; out?: string };
+    let positionals: string[];
+    try {
+      ({ values, positionals } = parseArgs({
+        args,
+        allowPositionals: true,
+        options: {
+          backend: { type: 'string', default: 'inprocess' },
+          hives: { type: 'string' },
+          json: { type: 'boolean', default: false },
+          help: { type: 'boolean', default: false },
+          'save-hives': { type: 'string' },
+          out: { type: 'string' },
+        },
+      }));
+    } catch (error) {
+      process.stderr.write(`winekernel replay: ${(error as Error).message}\n${USAGE}`);
+      return 2;
+    }
+    if (values.help) {
+      process.stdout.write(USAGE);
+      return 0;
+    }
+    if (values['save-hives']) {
+      if (!values.out) {
+        process.stderr.write(`winekernel replay: --save-hives needs --out FILE\n`);
+        return 2;
+      }
+      fs.writeFileSync(values.out, encodeHiveSnapshot(values['save-hives']));
+      return 0;
+    }
+    if (positionals.length === 0) {
+      process.stderr.write(USAGE);
+      return 2;
+    }
+    let backend: Backend;
+    try {
+      backend = await openBackend(values.backend!);
+    } catch (error) {
+      process.stderr.write(`winekernel replay: ${(error as Error).message}\n`);
+      return error instanceof ReplayUsageError ? 2 : 1;
+    }
+    const results: FixtureResult[] = [];
+    for (const fixture of positionals) {
+      const result: FixtureResult = { fixture, hives: null };
+      try {
+        const recording = readRecording(fixture);
+        const protocol = loadProtocol(recording.header.protocolVersion || undefined);
+        let hives: HiveTexts | null = null;
+        if (values.hives) {
+          hives = decodeHiveSnapshot(fs.readFileSync(values.hives), values.hives);
+          result.hives = values.hives;
+        } else {
+          const found = findStartingHives(fixture, recording);
+          if (found) ({ hives, source: result.hives } = found);
+        }
+        result.report = await replayRecording(recording, { protocol, backend, hives });
+      } catch (error) {
+        if (!(error instanceof RecordingFormatError || error instanceof ProtocolError || error instanceof ReplayError || (error as NodeJS.ErrnoException).code === 'ENOENT')) throw error;
+        result.error = { code: String((error as { code?: string }).code), message: (error as Error).message };
+      }
+      results.push(result);
+      if (!values.json) printHuman(result);
+    }
+    if (values.json) {
+      const summary = results.map((r) => ({
+        fixture: r.fixture,
+        hives: r.hives,
+        error: r.error ?? null,
+        replayed: r.report?.replayed ?? 0,
+        matched: r.report?.matched ?? 0,
+        types: Object.fromEntries(Object.entries(r.report?.types ?? {}).map(([name, s]) => [name, { replayed: s.replayed, matched: s.matched, skipped: s.skipped, examples: s.examples }])),
+        skipped: r.report?.skipped ?? {},
+        elapsedMs: r.report ? Math.round(r.report.elapsedMs) : 0,
+      }));
+      process.stdout.write(JSON.stringify({ backend: values.backend, fixtures: summary }, null, 2) + '\n');
+    }
+    const failed = results.some((r) => r.error || !r.report || r.report.mismatched > 0);
+    return failed ? 1 : 0;
+  },
+};

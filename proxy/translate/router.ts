@@ -1,0 +1,177 @@
+// Routing live (`winekernel run/serve --translate`): for each request frame a
+// thread relay asks the router whether the proxy answers it itself. The
+// router decides with `dispatch` in mode 'live' over the live catalog
+// (live-catalog.ts): the registry, owned by the proxy for the whole session,
+// is translated; every family whose state is shared with forwarded requests
+// stays forwarded.
+//
+// One backend session per client process (closed when the process goes, so
+// its locks and handles are cleaned up), all attached to one instance per
+// proxy, named from the prefix. The registry is loaded from the prefix's
+// .reg files at start and saved back by `stop()` (after wineserver is gone,
+// so that its saves never come after ours).
+
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import type { Logger } from 'pino';
+import { WK_ATTACH_CREATE, type Backend, type Session } from '../../backends/primitives.ts';
+import type { Catalog } from '../../mappings/catalog/index.ts';
+import { dispatch } from '../../mappings/dispatch.ts';
+import { ProxyHandleTable } from '../../mappings/handles.ts';
+import { initRegistryFromPrefix, saveHivesToPrefix } from '../../mappings/registry/init.ts';
+import { registryFor } from '../../mappings/registry/translators.ts';
+import { encodeReplyFor } from '../../mappings/replay.ts';
+import type { TranslationContext } from '../../mappings/translator.ts';
+import { loadProtocol, type Protocol } from '../../requests/protocol.ts';
+import { liveCatalog } from './live-catalog.ts';
+
+export class TranslationRouterError extends Error {
+  constructor(
+    readonly code: 'WK_ROUTER_ATTACH' | 'WK_ROUTER_REGISTRY',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'TranslationRouterError';
+  }
+}
+
+export interface RouterOptions {
+  backend: Backend;
+  prefix: string;
+  protocolVersion: number;
+  log: Logger;
+  /** Instance name (default: derived from the prefix's real path). */
+  kernid?: string;
+}
+
+/** One client process's side of translation. */
+interface ProcessTranslation {
+  session: Session;
+  handles: ProxyHandleTable;
+  pid: number;
+}
+
+export interface RouterStats {
+  translated: Record<string, number>;
+  refused: Record<string, number>;
+  failed: number;
+}
+
+/** The instance name of a prefix: one per prefix, so `run` and `serve` on the same prefix would share it. */
+export function kernidForPrefix(prefix: string): string {
+  let real = prefix;
+  try {
+    real = fs.realpathSync(prefix);
+  } catch {
+    /* not created yet: the given path names it */
+  }
+  return `wine-${crypto.createHash('sha256').update(real).digest('hex').slice(0, 16)}`;
+}
+
+export class TranslationRouter {
+  readonly stats: RouterStats = { translated: {}, refused: {}, failed: 0 };
+  private readonly processes = new Map<number, ProcessTranslation>();
+  /** Request codes the catalog could ever translate; everything else is forwarded without decoding. */
+  private readonly candidates: Uint8Array;
+  private stopped = false;
+
+  private constructor(
+    private readonly options: RouterOptions,
+    readonly kernid: string,
+    readonly protocol: Protocol,
+    private readonly catalog: Catalog,
+    private readonly owner: Session,
+  ) {
+    this.candidates = new Uint8Array(protocol.requests.length);
+    for (const entry of catalog.entries()) if (entry.status === 'translated') this.candidates[protocol.codeOf(entry.request)] = 1;
+  }
+
+  static async start(options: RouterOptions): Promise<TranslationRouter> {
+    const protocol = loadProtocol(options.protocolVersion);
+    const catalog = liveCatalog(protocol.requests.map((r) => r.name));
+    const kernid = options.kernid ?? kernidForPrefix(options.prefix);
+    const owner = options.backend.openSession();
+    const rc = owner.attach(kernid, WK_ATTACH_CREATE);
+    if (rc < 0) throw new TranslationRouterError('WK_ROUTER_ATTACH', `cannot attach to winekernel instance ${kernid} (${rc})`);
+    try {
+      const started = Date.now();
+      const init = await initRegistryFromPrefix(registryFor(owner), options.prefix);
+      options.log.info({ kernid, arch: init.arch, ms: Date.now() - started }, 'registry loaded from the prefix; the proxy owns it');
+    } catch (error) {
+      owner.end();
+      throw new TranslationRouterError('WK_ROUTER_REGISTRY', `cannot load the registry of ${options.prefix}: ${(error as Error).message}`);
+    }
+    return new TranslationRouter(options, kernid, protocol, catalog, owner);
+  }
+
+  /** Cheap check on the hot path: could this request code be answered by the proxy? */
+  isCandidate(code: number): boolean {
+    return code >= 0 && code < this.candidates.length && this.candidates[code] === 1;
+  }
+
+  /**
+   * The reply frame when the proxy answers the request, or null to forward
+   * it. `connection` identifies the client process (its session), `pid`/`tid`
+   * the caller as wineserver knows it.
+   */
+  async route(connection: number, pid: number, tid: number, frame: Buffer): Promise<Buffer | null> {
+    if (this.stopped) return null;
+    const request = this.protocol.decodeRequest(frame);
+    const proc = this.processOf(connection, pid);
+    const ctx: TranslationContext = { session: proc.session, pid, tid, handles: proc.handles, protocol: this.protocol, log: this.options.log };
+    let decision;
+    try {
+      decision = await dispatch(this.catalog, request, ctx, { mode: 'live' });
+    } catch (error) {
+      // A broken store: that one request fails, the client and the proxy go on.
+      this.stats.failed++;
+      this.options.log.error({ request: request.name, err: (error as Error).message }, 'translator failed');
+      return encodeReplyFor(this.protocol, request, 0xc0000001 /* STATUS_UNSUCCESSFUL */, {});
+    }
+    if (decision.action === 'forward') return null;
+    if (decision.action === 'refuse') {
+      this.stats.refused[request.name] = (this.stats.refused[request.name] ?? 0) + 1;
+      this.options.log.debug({ request: request.name, detail: decision.detail }, 'request refused');
+      return encodeReplyFor(this.protocol, request, decision.status, {});
+    }
+    this.stats.translated[request.name] = (this.stats.translated[request.name] ?? 0) + 1;
+    return encodeReplyFor(this.protocol, request, decision.reply.error, decision.reply.body);
+  }
+
+  private processOf(connection: number, pid: number): ProcessTranslation {
+    let proc = this.processes.get(connection);
+    if (!proc) {
+      const session = this.options.backend.openSession();
+      const rc = session.attach(this.kernid, 0);
+      if (rc < 0) throw new TranslationRouterError('WK_ROUTER_ATTACH', `cannot attach a process session to ${this.kernid} (${rc})`);
+      proc = { session, handles: new ProxyHandleTable(), pid };
+      this.processes.set(connection, proc);
+    }
+    return proc;
+  }
+
+  /** The client process is gone: its handles close and its session ends (abandoned locks are released). */
+  endProcess(connection: number): void {
+    const proc = this.processes.get(connection);
+    if (!proc) return;
+    this.processes.delete(connection);
+    for (const [value, entry] of [...proc.handles]) {
+      proc.handles.release(value);
+      proc.session.close(entry.primitive);
+    }
+    proc.session.end();
+  }
+
+  /** Saves the registry into the prefix and ends every session. Call after wineserver has exited. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const connection of [...this.processes.keys()]) this.endProcess(connection);
+    try {
+      const written = await saveHivesToPrefix(registryFor(this.owner), this.options.prefix);
+      this.options.log.info({ files: written, stats: this.stats }, 'registry saved into the prefix');
+    } finally {
+      this.owner.end();
+    }
+  }
+}
