@@ -3,6 +3,7 @@
 const benches: Record<string, () => Promise<{ run(): Promise<{ path: string; result: unknown }> }>> = {
   protocol: () => import('./protocol.ts'),
   'proxy-overhead': () => import('./proxy-overhead.ts'),
+  primitives: () => import('./primitives-all.ts'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

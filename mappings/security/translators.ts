@@ -4,7 +4,7 @@
 //
 // The NT descriptor is the truth and lives in the object's data (for the
 // namespace, in the entry record); the NT access checks are made by the
-// translators against it (mappings/namespace/store.ts allocHandle). After
+// translators against it (mappings/namespace/proxy-handles.ts allocHandle). After
 // each change the descriptor is also projected onto the object's primitive
 // ACL (mappings/security/acl-map.ts), which is what a process of another
 // Unix user attached to the instance would meet at the primitive calls.
