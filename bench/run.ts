@@ -4,6 +4,7 @@ const benches: Record<string, () => Promise<{ run(): Promise<{ path: string; res
   protocol: () => import('./protocol.ts'),
   'proxy-overhead': () => import('./proxy-overhead.ts'),
   primitives: () => import('./primitives-all.ts'),
+  translate: () => import('./translate.ts'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
