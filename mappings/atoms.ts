@@ -64,7 +64,7 @@ import {
   type Session,
 } from '../backends/primitives.ts';
 import type { UnicodeStr } from '../requests/kinds/text.ts';
-import { wineCaseMap, type CaseMap } from './casemap.ts';
+import { foldedNameBytes, wineCaseMap, type CaseMap } from './casemap.ts';
 import {
   STATUS_INVALID_HANDLE,
   STATUS_INVALID_PARAMETER,
@@ -126,25 +126,7 @@ function nameBytes(value: UnicodeStr | undefined | null): Buffer {
  * at most 765 bytes, within the 1023-byte name limit.
  */
 export function atomKey(name: Buffer, map: CaseMap = wineCaseMap()): Buffer {
-  const out = Buffer.allocUnsafe(5 + (name.length / 2) * 3);
-  let at = out.write('atom:', 0, 'latin1');
-  for (let i = 0; i + 1 < name.length; i += 2) {
-    const unit = map.lower(name.readUInt16LE(i));
-    if (unit === 0) {
-      out[at++] = 0xc0;
-      out[at++] = 0x80;
-    } else if (unit < 0x80) {
-      out[at++] = unit;
-    } else if (unit < 0x800) {
-      out[at++] = 0xc0 | (unit >> 6);
-      out[at++] = 0x80 | (unit & 0x3f);
-    } else {
-      out[at++] = 0xe0 | (unit >> 12);
-      out[at++] = 0x80 | ((unit >> 6) & 0x3f);
-      out[at++] = 0x80 | (unit & 0x3f);
-    }
-  }
-  return out.subarray(0, at);
+  return foldedNameBytes(name, map, 'atom:');
 }
 
 function idName(atom: number): string {

@@ -104,3 +104,37 @@ export function foldName(name: string, map: CaseMap = wineCaseMap()): string {
   for (let i = 0; i < name.length; i++) out += String.fromCharCode(map.lower(name.charCodeAt(i)));
   return out;
 }
+
+/**
+ * UTF-16 code units (optionally case-folded) as name bytes for the
+ * primitives: each unit in modified UTF-8 (a NUL unit as 0xc0 0x80, since
+ * primitive names cannot hold NUL; lone surrogates encoded as they are), so
+ * distinct unit sequences give distinct names and byte order follows unit
+ * order. `prefix` (ASCII, e.g. `atom:`) is written first.
+ */
+export function unitsToNameBytes(unitCount: number, unitAt: (i: number) => number, prefix = ''): Buffer {
+  const out = Buffer.allocUnsafe(prefix.length + unitCount * 3);
+  let at = out.write(prefix, 0, 'latin1');
+  for (let i = 0; i < unitCount; i++) {
+    const unit = unitAt(i);
+    if (unit === 0) {
+      out[at++] = 0xc0;
+      out[at++] = 0x80;
+    } else if (unit < 0x80) {
+      out[at++] = unit;
+    } else if (unit < 0x800) {
+      out[at++] = 0xc0 | (unit >> 6);
+      out[at++] = 0x80 | (unit & 0x3f);
+    } else {
+      out[at++] = 0xe0 | (unit >> 12);
+      out[at++] = 0x80 | ((unit >> 6) & 0x3f);
+      out[at++] = 0x80 | (unit & 0x3f);
+    }
+  }
+  return out.subarray(0, at);
+}
+
+/** A UTF-16LE name, case-folded as wineserver compares names, as name bytes (see unitsToNameBytes). */
+export function foldedNameBytes(name: Buffer, map: CaseMap = wineCaseMap(), prefix = ''): Buffer {
+  return unitsToNameBytes(name.length >> 1, (i) => map.lower(name.readUInt16LE(i * 2)), prefix);
+}

@@ -3,7 +3,7 @@
 
 import { createHash } from 'node:crypto';
 import { WK_NAME_MAX } from '../../backends/primitives.ts';
-import { wineCaseMap } from '../casemap.ts';
+import { unitsToNameBytes, wineCaseMap } from '../casemap.ts';
 
 export const STATUS_OBJECT_NAME_EXISTS = 0x40000000;
 export const STATUS_NO_MORE_ENTRIES = 0x8000001a;
@@ -121,24 +121,7 @@ export function decodeRecord(data: Buffer, where: string): EntryRecord {
 
 /** The exact name as key bytes (see the header). */
 function nameKey(name: string): Buffer {
-  const out = Buffer.allocUnsafe(name.length * 3);
-  let at = 0;
-  for (let i = 0; i < name.length; i++) {
-    const unit = name.charCodeAt(i);
-    if (unit === 0) {
-      out[at++] = 0xc0;
-      out[at++] = 0x80;
-    } else if (unit < 0x80) out[at++] = unit;
-    else if (unit < 0x800) {
-      out[at++] = 0xc0 | (unit >> 6);
-      out[at++] = 0x80 | (unit & 0x3f);
-    } else {
-      out[at++] = 0xe0 | (unit >> 12);
-      out[at++] = 0x80 | ((unit >> 6) & 0x3f);
-      out[at++] = 0x80 | (unit & 0x3f);
-    }
-  }
-  return out.subarray(0, at);
+  return unitsToNameBytes(name.length, (i) => name.charCodeAt(i));
 }
 
 /** The name a key stands for, or null for a hashed key (read the record). */

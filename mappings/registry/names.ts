@@ -3,7 +3,7 @@
 // length and then by length. Subkeys and values are kept sorted in exactly
 // this order, which is the order enum_key and enum_key_value report.
 
-import { wineCaseMap, type CaseMap } from '../casemap.ts';
+import { foldedNameBytes, wineCaseMap, type CaseMap } from '../casemap.ts';
 
 /** wineserver's ordering of two UTF-16LE names (negative, 0, positive). */
 export function compareNames(a: Buffer, b: Buffer, map: CaseMap = wineCaseMap()): number {
@@ -39,25 +39,7 @@ export function searchSorted<T>(list: readonly T[], name: Buffer, nameOf: (item:
  * bytes.
  */
 export function foldedKey(name: Buffer, map: CaseMap = wineCaseMap()): Buffer {
-  const out = Buffer.allocUnsafe((name.length >> 1) * 3);
-  let at = 0;
-  for (let i = 0; i + 1 < name.length; i += 2) {
-    const unit = map.lower(name.readUInt16LE(i));
-    if (unit === 0) {
-      out[at++] = 0xc0;
-      out[at++] = 0x80;
-    } else if (unit < 0x80) {
-      out[at++] = unit;
-    } else if (unit < 0x800) {
-      out[at++] = 0xc0 | (unit >> 6);
-      out[at++] = 0x80 | (unit & 0x3f);
-    } else {
-      out[at++] = 0xe0 | (unit >> 12);
-      out[at++] = 0x80 | ((unit >> 6) & 0x3f);
-      out[at++] = 0x80 | (unit & 0x3f);
-    }
-  }
-  return out.subarray(0, at);
+  return foldedNameBytes(name, map);
 }
 
 /** Whether two names are equal as wineserver compares them. */
