@@ -2,34 +2,16 @@
 // with /dev/winekernel; docs/vm.md): the committed fixtures replayed through
 // the translators on the real kernel device must match exactly as on the
 // in-process backend. The native addon is built here; the guest sees the same files.
-import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, expect, test } from 'vitest';
+import { ensureDeviceAddon, runInVm } from '../helpers/vm.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const runScript = path.join(root, 'vm', 'run.sh');
-const addon = path.join(root, 'native', 'build', 'Release', 'winekernel_device.node');
 const fixtures = readdirSync(path.join(root, 'fixtures/recordings')).filter((f) => f.endsWith('.wkrec.gz')).map((f) => `fixtures/recordings/${f}`);
 
-beforeAll(() => {
-  if (!existsSync(runScript)) throw new Error(`${runScript} is missing: the VM harness is needed for device tests`);
-  const configured = existsSync(path.join(root, 'native', 'build', 'Makefile'));
-  execFileSync('npx', ['node-gyp', configured ? 'build' : 'rebuild', '--directory=native'], { cwd: root, stdio: 'pipe' });
-  if (!existsSync(addon)) throw new Error(`building the device addon did not produce ${addon}`);
-}, 600_000);
-
-function runInVm(command: string[], timeoutSeconds: number): Promise<{ status: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(runScript, ['--timeout', String(timeoutSeconds), '--', ...command], { cwd: root });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, output }));
-  });
-}
+beforeAll(ensureDeviceAddon, 600_000);
 
 test(
   'every committed fixture replays with all replies matching on /dev/winekernel in the VM',
