@@ -48,6 +48,9 @@ mount -t devpts devpts /host/dev/pts
 mount -t tmpfs -o mode=1777 shm /host/dev/shm
 mount -t tmpfs run /host/run 2>/dev/null
 if [ -n "$project" ]; then
+	# A project under /tmp (a CI checkout, say) is hidden by the guest's own
+	# /tmp: make its mount point there.
+	[ -d "/host$project" ] || mkdir -p "/host$project" || fail "mount point for $project"
 	mount -t virtiofs project "/host$project" || fail "mount project $project"
 fi
 cp /cmd.sh /host/tmp/winekernel-cmd.sh

@@ -8,8 +8,13 @@
 // is -EOWNERDEAD. But it is owned by a thread, recursive, and waited on
 // through select together with other objects.) So the whole family must be
 // forwarded until a wait primitive exists, and it moves as one domain.
+// Exception: mutexes. Their ownership is the primitive lock held by the
+// owning thread's handle, abandonment is -EOWNERDEAD, and a select on one
+// mutex alone is a lock wait; they are translated (docs/mutexes.md), and
+// the domain stays split until the others follow.
 
-import type { ForwardedEntry } from '../translator.ts';
+import { createMutex, openMutex, queryMutexEntry, releaseMutexEntry } from '../sync/mutexes.ts';
+import type { Translator } from '../translator.ts';
 import { family, P } from './define.ts';
 
 const sync = family('sync objects', ['sync-objects']);
@@ -18,7 +23,7 @@ const completion = family('completion ports', ['sync-objects']);
 
 const waitable = ['wait-multiple', 'signal-wakeup'] as const;
 
-export const SYNC_ENTRIES: ForwardedEntry[] = [
+export const SYNC_ENTRIES: Translator[] = [
   sync('select', 'missing-primitive', 'waits for any or all of up to 64 objects, signal-and-wait, keyed-event wait/release, with timeout and alertable APC delivery', { missing: waitable, uses: [P.lock] }),
   sync('create_event', 'missing-primitive', 'the event is a word of data, but setting it must wake select calls that wait on it among other objects', { missing: waitable, uses: [P.object, P.acl], domains: ['sync-objects', 'object-namespace'] }),
   sync('event_op', 'missing-primitive', 'set, reset or pulse an event: pulse wakes the current waiters and resets, which needs the waiter list', { missing: ['signal-wakeup'], uses: [P.object, P.lock] }),
@@ -26,10 +31,11 @@ export const SYNC_ENTRIES: ForwardedEntry[] = [
   sync('open_event', 'shared-state', 'opens an event by name in the object namespace; the event itself is forwarded', { uses: [P.read], domains: ['sync-objects', 'object-namespace'] }),
   sync('create_keyed_event', 'missing-primitive', 'keyed events pair a waiting thread with a releasing thread by key, through select', { missing: waitable, uses: [P.object], domains: ['sync-objects', 'object-namespace'] }),
   sync('open_keyed_event', 'shared-state', 'opens a keyed event by name; the keyed event itself is forwarded', { uses: [P.read], domains: ['sync-objects', 'object-namespace'] }),
-  sync('create_mutex', 'missing-primitive', 'a thread-owned, recursive mutex waited on through select with other objects (exclusive lock + -EOWNERDEAD cover only the single-object case)', { missing: waitable, uses: [P.object, P.lock], domains: ['sync-objects', 'object-namespace'] }),
-  sync('release_mutex', 'missing-primitive', "drops one recursion level of the owning thread and, at zero, hands the mutex to the next select waiter", { missing: ['signal-wakeup'], uses: [P.lock] }),
-  sync('open_mutex', 'shared-state', 'opens a mutex by name; the mutex itself is forwarded', { uses: [P.read], domains: ['sync-objects', 'object-namespace'] }),
-  sync('query_mutex', 'shared-state', 'reads recursion count, ownership and abandoned flag: getdata, once mutexes live in the primitives', { uses: [P.read] }),
+  // Mutexes are translated (mappings/sync/mutexes.ts, docs/mutexes.md); a select on one proxy mutex is answered by selectOnMutex.
+  createMutex,
+  releaseMutexEntry,
+  openMutex,
+  queryMutexEntry,
   sync('create_semaphore', 'missing-primitive', 'a counter whose release must wake as many select waiters as it adds', { missing: waitable, uses: [P.object], domains: ['sync-objects', 'object-namespace'] }),
   sync('release_semaphore', 'missing-primitive', 'adds to the count (STATUS_SEMAPHORE_LIMIT_EXCEEDED over max) and wakes waiters', { missing: ['signal-wakeup'], uses: [P.object, P.lock] }),
   sync('query_semaphore', 'shared-state', 'reads current and maximum count: getdata, once semaphores live in the primitives', { uses: [P.read] }),

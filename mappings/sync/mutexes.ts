@@ -5,6 +5,7 @@
 // mutex-state.ts holds the state and ownership rules, docs/mutexes.md the
 // design and what the proxy's relay must do with a pending wait.
 
+import { spawnSync } from 'node:child_process';
 import { handleOwner, type ProxyHandleEntry } from '../handles.ts';
 import { closeNamespaceHandle, handleObject, namespaceHandle } from '../namespace/proxy-handles.ts';
 import { FLAG_PERMANENT } from '../namespace/records.ts';
@@ -187,16 +188,47 @@ export interface WaitClock {
 
 const EPOCH_1601_TO_1970_100NS = 116444736000000000n;
 
+/** The clock offset cannot be measured (no python3 to read CLOCK_MONOTONIC_RAW). */
+export class WaitClockError extends Error {
+  readonly code = 'WK_WAIT_CLOCK';
+  constructor(message: string) {
+    super(message);
+    this.name = 'WaitClockError';
+  }
+}
+
+let rawOffset: bigint | undefined;
+
 /**
- * The process's clocks. Wine's client computes relative deadlines on
- * CLOCK_MONOTONIC_RAW; Node reads CLOCK_MONOTONIC. The two differ by the NTP
- * slew accumulated since boot (parts per million of the uptime), which
- * shifts the end of a timed wait by that much (docs/mutexes.md).
+ * CLOCK_MONOTONIC_RAW minus CLOCK_MONOTONIC, in 100 ns units. Wine's client
+ * computes relative deadlines on the raw clock; Node reads only the other.
+ * They drift apart by the NTP slew accumulated since boot (57 ms after a
+ * day and a half on the development machine), more than a short wait
+ * lasts, so the offset is measured once (python3 reads both clocks back to
+ * back; the drift over a process's life is parts per million).
  */
+export function monotonicRawOffset100ns(): bigint {
+  if (rawOffset !== undefined) return rawOffset;
+  const probe = spawnSync('python3', ['-c', 'import time;r=time.clock_gettime_ns(time.CLOCK_MONOTONIC_RAW);m=time.clock_gettime_ns(time.CLOCK_MONOTONIC);print(r-m)'], { encoding: 'utf8', timeout: 10_000 });
+  const text = probe.stdout?.trim() ?? '';
+  if (probe.status !== 0 || !/^-?\d+$/.test(text)) {
+    throw new WaitClockError(`cannot read CLOCK_MONOTONIC_RAW through python3 (${probe.error?.message ?? (probe.stderr || `exit ${probe.status}`)})`);
+  }
+  rawOffset = BigInt(text) / 100n;
+  return rawOffset;
+}
+
+/** The process's clocks, on Wine's time bases (see monotonicRawOffset100ns). */
 export const SYSTEM_WAIT_CLOCK: WaitClock = {
-  monotonic100ns: () => process.hrtime.bigint() / 100n,
+  monotonic100ns: () => process.hrtime.bigint() / 100n + monotonicRawOffset100ns(),
   system100ns: () => BigInt(Date.now()) * 10000n + EPOCH_1601_TO_1970_100NS,
 };
+
+/** The clocks as they were at a CLOCK_MONOTONIC instant in ns (a recording's timestamps), for replay. */
+export function clockAt(monotonicNs: bigint): WaitClock {
+  const monotonic = monotonicNs / 100n + monotonicRawOffset100ns();
+  return { monotonic100ns: () => monotonic, system100ns: SYSTEM_WAIT_CLOCK.system100ns };
+}
 
 export type SelectOutcome =
   /** Answered at once (acquired, abandoned, timed out or refused with wineserver's status). */
@@ -278,9 +310,11 @@ export async function selectOnMutex(request: DecodedRequest, ctx: TranslationCon
   const body = request.body as unknown as SelectBody;
   if (body.cookie === 0n) return { kind: 'reply', reply: selectReply(ctx, STATUS_INVALID_PARAMETER, 0) };
   const handle = singleWaitHandle(body)!;
+  // Waits on the proxy's other objects (directories, keys) are not this function's.
+  const named = ctx.handles.get(handle);
+  if (named && named.type !== MUTANT_TYPE) return { kind: 'not-mine', detail: `select on a proxy ${named.type}, not a mutex` };
   const found = handleObject(ctx, handle, SYNCHRONIZE, null);
   if (!found.entry) return { kind: 'reply', reply: selectReply(ctx, found.status, 1) };
-  if (found.entry.type !== MUTANT_TYPE) return { kind: 'not-mine', detail: `select on a proxy ${found.entry.type}, not a mutex` };
   const mutex = mutexOf(ctx, found.entry);
   const caller = callerOf(ctx);
   const attempt = acquireMutex(caller, mutex.state, mutex.seq, timeoutNsFor(body.timeout, clock));

@@ -73,14 +73,15 @@ describe('translation catalog', () => {
     expect(details.size).toBe(forwarded);
   });
 
-  it('marks as translated exactly the requests with a tested translator (the atoms, the registry, directories/symlinks and object security)', () => {
+  it('marks as translated exactly the requests with a tested translator (the atoms, the registry, directories/symlinks, object security and mutexes)', () => {
     const translated = CATALOG_ENTRIES.filter((e) => e.status === 'translated');
     expect(translated.map((e) => e.request).sort()).toEqual(
       ['add_atom', 'delete_atom', 'find_atom', 'get_atom_information', 'create_key', 'open_key', 'delete_key', 'flush_key', 'enum_key', 'set_key_value', 'get_key_value', 'enum_key_value', 'delete_key_value', 'rename_key',
-        'create_directory', 'open_directory', 'get_directory_entry', 'create_symlink', 'open_symlink', 'query_symlink', 'get_security_object', 'set_security_object'].sort(),
+        'create_directory', 'open_directory', 'get_directory_entry', 'create_symlink', 'open_symlink', 'query_symlink', 'get_security_object', 'set_security_object',
+        'create_mutex', 'open_mutex', 'release_mutex', 'query_mutex'].sort(),
     );
     const testDir = path.dirname(new URL(import.meta.url).pathname);
-    const testsOf: Record<string, string> = { atoms: 'atoms.test.ts', registry: 'registry.test.ts', 'directories/symlinks/objects': 'namespace.test.ts', 'tokens/security': 'security.test.ts' };
+    const testsOf: Record<string, string> = { atoms: 'atoms.test.ts', registry: 'registry.test.ts', 'directories/symlinks/objects': 'namespace.test.ts', 'tokens/security': 'security.test.ts', 'sync objects': 'mutex.test.ts' };
     for (const entry of translated) expect(fs.readFileSync(path.join(testDir, testsOf[entry.family]), 'utf8')).toContain(`${entry.request}()`);
   });
 
