@@ -7,7 +7,7 @@
 // It reads only the generated request table (definition.ts), not the
 // decoders, so it works without the proxy's native addon or any kind module.
 
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -24,7 +24,7 @@ import {
   REPO_ROOT,
 } from '../../mappings/coverage.ts';
 
-const USAGE = `usage: winekernel coverage [--json | --markdown] [--html FILE] [--fixture FILE...] [--wine VERSION] [--requests-2003 FILE]
+const USAGE = `usage: winekernel coverage [--json | --markdown] [--html FILE] [--fixture FILE...] [--verify] [--wine VERSION] [--requests-2003 FILE]
 
   --json            one JSON document: an entry per request type (name, code, status,
                     verdict, reason, primitives, in2003, ...) and the summaries
@@ -32,6 +32,10 @@ const USAGE = `usage: winekernel coverage [--json | --markdown] [--html FILE] [-
   --html FILE       also write a standalone HTML page to FILE
   --fixture FILE    a proxy recording; reports the share of its requests that are of
                     translated types (repeatable)
+  --verify          replay the --fixture recordings (default: the committed ones in
+                    fixtures/recordings) through the translators on the in-process
+                    backend; a translated type all of whose replies matched is
+                    'translated, verified by replay'
   --wine VERSION    protocol version to report on (default wine-8.0)
   --requests-2003   the 2003 request list (default ../shared/mission/requests-2003.txt
                     if present, else mappings/requests-2003.txt)
@@ -76,6 +80,38 @@ async function fixtureCodes(files: string[], protocolVersion: number): Promise<n
   return codes;
 }
 
+/** The recordings committed under fixtures/recordings. */
+function committedFixtures(): string[] {
+  const dir = join(import.meta.dirname, '..', '..', 'fixtures', 'recordings');
+  return readdirSync(dir).filter((f) => /\.wkrec(\.gz)?$/.test(f)).map((f) => join(dir, f));
+}
+
+/**
+ * Replays the recordings through the translators on the in-process backend
+ * (mappings/replay.ts): a translated type is verified when it was replayed at
+ * least once and every one of its replies matched the recorded one.
+ */
+async function verifyByReplay(files: string[]): Promise<Set<string>> {
+  const { readRecording } = await import('../../proxy/recording/reader.ts');
+  const { findStartingHives, replayRecording } = await import('../../mappings/replay.ts');
+  const { createInProcessBackend } = await import('../../backends/inprocess/index.ts');
+  const { loadProtocol } = await import('../../requests/protocol.ts');
+  const seen = new Map<string, { replayed: number; matched: number }>();
+  for (const file of files) {
+    const recording = readRecording(file);
+    const protocol = loadProtocol(recording.header.protocolVersion || undefined);
+    const hives = findStartingHives(file, recording)?.hives ?? null;
+    const report = await replayRecording(recording, { protocol, backend: createInProcessBackend(), hives });
+    for (const [name, stats] of Object.entries(report.types)) {
+      const total = seen.get(name) ?? { replayed: 0, matched: 0 };
+      total.replayed += stats.replayed;
+      total.matched += stats.matched;
+      seen.set(name, total);
+    }
+  }
+  return new Set([...seen].filter(([, t]) => t.replayed > 0 && t.matched === t.replayed).map(([name]) => name));
+}
+
 export const command: Command = {
   summary: 'which wineserver requests are translated onto the primitives, which are forwarded and why',
   async run(args) {
@@ -88,6 +124,7 @@ export const command: Command = {
           markdown: { type: 'boolean', default: false },
           html: { type: 'string' },
           fixture: { type: 'string', multiple: true },
+          verify: { type: 'boolean', default: false },
           wine: { type: 'string', default: 'wine-8.0' },
           'requests-2003': { type: 'string' },
           help: { type: 'boolean', default: false },
@@ -105,7 +142,9 @@ export const command: Command = {
       const table = await loadRequestTable(values.wine!);
       const catalog = new Catalog(table.REQUESTS.map((r) => r.name));
       const files = values.fixture ?? [];
+      const verifiedByReplay = values.verify ? await verifyByReplay(files.length ? files : committedFixtures()) : undefined;
       const report = buildCoverage({
+        verifiedByReplay,
         catalog,
         wineVersion: table.WINE_VERSION,
         protocolVersion: table.PROTOCOL_VERSION,

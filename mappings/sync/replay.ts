@@ -127,7 +127,7 @@ export async function replayMutexes(recording: Recording, protocol: Protocol, ke
         if (ours === 'none' || ours === null || ours.cookie !== real.cookie || ours.signaled !== real.signaled) {
           report.mismatches.push(`${pending.line} (wake-up)\n  wineserver: ${fmt(real)}\n  translator: ${fmt(ours)}`);
         }
-      } else mirrorOutcome(pending, real.signaled);
+      } else await mirrorOutcome(pending, real.signaled);
       continue;
     }
     if (record.kind === RecordKind.Request) {
@@ -208,7 +208,7 @@ export async function replayMutexes(recording: Recording, protocol: Protocol, ke
       report.unanswerable.push(line);
       const pending: PendingWait = { line, kind: 'mirror', ctx, handles: mapped };
       if (real.error === STATUS_PENDING) waits.set(record.threadKey, pending);
-      else mirrorOutcome(pending, real.error);
+      else await mirrorOutcome(pending, real.error);
       continue;
     }
 
@@ -237,25 +237,23 @@ export async function replayMutexes(recording: Recording, protocol: Protocol, ke
   for (const state of processes.values()) state.ctx.session.end();
   return report;
 
-  function mirrorOutcome(pending: PendingWait, status: number): void {
+  async function mirrorOutcome(pending: PendingWait, status: number): Promise<void> {
     const index = status < STATUS_ABANDONED_WAIT_0 ? status : status - STATUS_ABANDONED_WAIT_0;
     if (status >= 0x100 || index >= pending.handles!.length || !pending.handles![index]) return;
     const handle = pending.handles![index];
-    const single = { ...pending, handles: [handle] };
     report.mirrored++;
     const code = protocol.codeOf('select');
     const request = protocol.decodeRequest(
       protocol.encodeRequest({
         code,
         replySize: 0,
-        body: { flags: 2, cookie: 1n, timeout: 0n, size: 8, prev_apc: 0, result: { type: 0, raw: Buffer.alloc(40) }, data: { op: 1, handles: single.handles }, contexts: { contexts: [], fragment: Buffer.alloc(0) } } as never,
+        body: { flags: 2, cookie: 1n, timeout: 0n, size: 8, prev_apc: 0, result: { type: 0, raw: Buffer.alloc(40) }, data: { op: 1, handles: [handle] }, contexts: { contexts: [], fragment: Buffer.alloc(0) } } as never,
       }),
     );
-    void selectOnMutex(request, pending.ctx).then((outcome) => {
-      const got = outcome.kind === 'reply' ? outcome.reply.error : -1;
-      const wanted = status >= STATUS_ABANDONED_WAIT_0 ? STATUS_ABANDONED_WAIT_0 : 0;
-      if (got !== wanted) report.mirrorMismatches.push(`${pending.line}\n  wineserver acquired index ${index} with ${status.toString(16)}; ours: ${got.toString(16)}`);
-    });
+    const outcome = await selectOnMutex(request, pending.ctx);
+    const got = outcome.kind === 'reply' ? outcome.reply.error : -1;
+    const wanted = status >= STATUS_ABANDONED_WAIT_0 ? STATUS_ABANDONED_WAIT_0 : 0;
+    if (got !== wanted) report.mirrorMismatches.push(`${pending.line}\n  wineserver acquired index ${index} with ${status.toString(16)}; ours: ${got.toString(16)}`);
   }
 }
 

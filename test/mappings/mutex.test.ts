@@ -17,6 +17,7 @@ import {
   createMutex,
   encodeWakeUp,
   isMutexSelect,
+  monotonicRawOffset100ns,
   openMutex,
   queryMutexEntry,
   releaseMutexEntry,
@@ -286,5 +287,9 @@ describe('mutex translators', () => {
     expect(timeoutNsFor(relative(50), clock)).toBe(50_000_000);
     expect(timeoutNsFor(-(MONO_NOW - 1n), clock)).toBe(0);
     expect(timeoutNsFor(clock.system100ns() + 20_000n, clock)).toBe(2_000_000);
+    // Wine's relative deadlines count on CLOCK_MONOTONIC_RAW: the measured offset to Node's clock is small and stable.
+    const offset = monotonicRawOffset100ns();
+    expect(offset > -36_000_000_000n && offset < 36_000_000_000n).toBe(true);
+    expect(monotonicRawOffset100ns()).toBe(offset);
   });
 });
