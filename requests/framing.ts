@@ -49,6 +49,13 @@ export interface FrameSink<F> {
 
 /** Accumulates bytes and hands out whole messages; shared by both directions. */
 abstract class Framer<F> {
+  /**
+   * Whether frames own their bytes (a copy). The relay turns this off: it
+   * forwards most frames before the next chunk arrives, so a view of the
+   * input spares a copy and an allocation per message; it copies itself
+   * whatever it keeps (see `retainFrameBytes`).
+   */
+  protected copyFrames = true;
   private buffer: Buffer = Buffer.alloc(0);
   private start = 0;
   private end = 0;
@@ -91,8 +98,12 @@ abstract class Framer<F> {
       }
       const total = 64 + dataSize;
       if (available < total) break;
-      // Copy out: the frame outlives our buffer, which is reused.
-      const bytes = Buffer.from(this.buffer.subarray(at, at + total));
+      // Copy out unless the caller takes views: the buffer is reused.
+      const bytes = this.copyFrames
+        ? Buffer.from(this.buffer.subarray(at, at + total))
+        : at === 0 && total === this.buffer.length
+          ? this.buffer
+          : this.buffer.subarray(at, at + total);
       this.start += total;
       sink.frame(this.make(bytes, dataSize));
     }
@@ -145,9 +156,27 @@ abstract class Framer<F> {
   }
 }
 
+export interface FramerOptions {
+  /**
+   * false: a frame's `bytes` may be a view of the pushed chunk or of the
+   * framer's buffer, valid only until `frame` returns; whoever keeps a frame
+   * past that copies it (`retainFrameBytes`). Default true (frames own a copy).
+   */
+  copyFrames?: boolean;
+}
+
+/** A frame whose bytes are its own, for keeping past the sink call of a view-mode framer. */
+export function retainFrameBytes<F extends { bytes: Buffer }>(frame: F): F {
+  return { ...frame, bytes: Buffer.from(frame.bytes) };
+}
+
 export class RequestFramer extends Framer<RequestFrame> {
-  constructor(private readonly maxRequestData = DEFAULT_MAX_REQUEST_DATA) {
+  constructor(
+    private readonly maxRequestData = DEFAULT_MAX_REQUEST_DATA,
+    options: FramerOptions = {},
+  ) {
     super();
+    this.copyFrames = options.copyFrames ?? true;
   }
 
   protected check(buf: Buffer, at: number): ProtocolError | null {
@@ -173,6 +202,11 @@ export class RequestFramer extends Framer<RequestFrame> {
  */
 export class ReplyFramer extends Framer<ReplyFrame> {
   private readonly limits: number[] = [];
+
+  constructor(options: FramerOptions = {}) {
+    super();
+    this.copyFrames = options.copyFrames ?? true;
+  }
 
   /** Records that a request allowing `replySize` bytes of reply data was sent. */
   expect(replySize: number): void {

@@ -290,7 +290,7 @@ export function timeoutNsFor(when: bigint, clock: WaitClock): number {
 /** sizeof(apc_call_t) in the select reply. */
 const APC_CALL_SIZE = 48;
 
-function selectReply(ctx: TranslationContext, error: number, signaled: number): TranslatedReply {
+function selectReply(error: number, signaled: number): TranslatedReply {
   // wineserver zeroes the reply: no APC call, no APC handle, no contexts.
   const call = { type: 0, raw: Buffer.alloc(APC_CALL_SIZE) };
   return { error, body: { call, apc_handle: 0, signaled, contexts: { contexts: [], fragment: Buffer.alloc(0) } } };
@@ -308,21 +308,21 @@ const statusOf = (r: AcquireResult): number => (r.acquired ? (r.abandoned ? STAT
 export async function selectOnMutex(request: DecodedRequest, ctx: TranslationContext, clock: WaitClock = SYSTEM_WAIT_CLOCK): Promise<SelectOutcome> {
   if (!isMutexSelect(request)) return { kind: 'not-mine', detail: 'not a wait on exactly one proxy handle without APC result or context' };
   const body = request.body as unknown as SelectBody;
-  if (body.cookie === 0n) return { kind: 'reply', reply: selectReply(ctx, STATUS_INVALID_PARAMETER, 0) };
+  if (body.cookie === 0n) return { kind: 'reply', reply: selectReply(STATUS_INVALID_PARAMETER, 0) };
   const handle = singleWaitHandle(body)!;
   // Waits on the proxy's other objects (directories, keys) are not this function's.
   const named = ctx.handles.get(handle);
   if (named && named.type !== MUTANT_TYPE) return { kind: 'not-mine', detail: `select on a proxy ${named.type}, not a mutex` };
   const found = handleObject(ctx, handle, SYNCHRONIZE, null);
-  if (!found.entry) return { kind: 'reply', reply: selectReply(ctx, found.status, 1) };
+  if (!found.entry) return { kind: 'reply', reply: selectReply(found.status, 1) };
   const mutex = mutexOf(ctx, found.entry);
   const caller = callerOf(ctx);
   const attempt = acquireMutex(caller, mutex.state, mutex.seq, timeoutNsFor(body.timeout, clock));
-  if (!(attempt instanceof Promise)) return { kind: 'reply', reply: selectReply(ctx, statusOf(attempt), 1) };
+  if (!(attempt instanceof Promise)) return { kind: 'reply', reply: selectReply(statusOf(attempt), 1) };
   const cookie = body.cookie;
   return {
     kind: 'pending',
-    reply: selectReply(ctx, STATUS_PENDING, 0),
+    reply: selectReply(STATUS_PENDING, 0),
     wakeup: attempt.then((r) => (!r.acquired && r.why === 'cancelled' ? null : { cookie, signaled: statusOf(r) })),
     cancel: () => cancelAcquire(caller, mutex.seq),
   };

@@ -121,7 +121,10 @@ export class FdWriter {
     return this.queuedBytes;
   }
 
-  /** Writes `bytes` now or as soon as possible; false once closed. */
+  /**
+   * Writes `bytes` now or as soon as possible; false once closed. `bytes` may
+   * be a view of a buffer the caller reuses: what has to wait is copied.
+   */
   write(bytes: Buffer): boolean {
     if (this.closed || this.closeWhenDrained) return false;
     if (this.queue.length === 0) {
@@ -130,6 +133,7 @@ export class FdWriter {
       if (written === bytes.length) return true;
       bytes = bytes.subarray(written);
     }
+    bytes = Buffer.from(bytes);
     this.queue.push(bytes);
     this.queuedBytes += bytes.length;
     this.watchWritable();

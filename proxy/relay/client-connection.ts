@@ -272,7 +272,8 @@ export class ClientConnection implements ThreadHost {
     // Only requests of a known process and thread, with nothing of the thread
     // outstanding at wineserver, and of a type the proxy could answer.
     if (!router || !idle || !this.winePid || !thread.tid || !router.isCandidate(frame.code)) return null;
-    return router.route(this.id, this.winePid, thread.tid, frame.bytes);
+    // The frame is a view of the read buffer; the router may keep what it decodes.
+    return router.route(this.id, this.winePid, thread.tid, Buffer.from(frame.bytes));
   }
 
   inspectReply(thread: ThreadRelay, code: number, frame: ReplyFrame): void {

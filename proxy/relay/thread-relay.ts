@@ -7,13 +7,15 @@
 // request does with descriptors is the connection's business (host hooks).
 
 import type { Logger } from 'pino';
-import { ReplyFramer, RequestFramer, type FrameSink, type ReplyFrame, type RequestFrame } from '../../requests/framing.ts';
+import { ReplyFramer, RequestFramer, retainFrameBytes, type FrameSink, type ReplyFrame, type RequestFrame } from '../../requests/framing.ts';
 import type { ProtocolError } from '../../requests/errors.ts';
 import { FdReader, FdWriter } from '../io/pipe-io.ts';
 import { AUX_TRANSLATED, Direction, RecordKind, ViolationChannel } from '../recording/format.ts';
 import type { Recorder, RecordContext } from '../recording/writer.ts';
 
 export const WAKE_UP_REPLY_SIZE = 16;
+/** Requests kept back behind a held one before reading their pipe stops. */
+const MAX_HELD_FRAMES_BEFORE_PAUSE = 8;
 
 export interface ThreadHost {
   readonly recorder: Recorder;
@@ -53,8 +55,11 @@ export class ThreadRelay {
   private request: PipeLeg;
   private reply: PipeLeg | null = null;
   private wait: PipeLeg | null = null;
-  private readonly requestFramer = new RequestFramer();
-  private readonly replyFramer = new ReplyFramer();
+  // Frames are views of the read buffer, valid while their sink call runs:
+  // a forwarded frame is written (or copied into the writer's queue) before
+  // it returns; frames kept longer (held, routed) are copied here.
+  private readonly requestFramer = new RequestFramer(undefined, { copyFrames: false });
+  private readonly replyFramer = new ReplyFramer({ copyFrames: false });
   /** Codes of forwarded requests still waiting for their reply, oldest first. */
   private readonly outstanding: number[] = [];
   /** Frames held back while `prepareRequest` waits. */
@@ -183,11 +188,15 @@ export class ThreadRelay {
   private onRequestFrame(frame: RequestFrame): void {
     if (this.closed) return;
     if (this.holding) {
-      this.held.push(frame);
+      this.held.push(retainFrameBytes(frame));
+      // Reading on while held costs nothing (a client waits for each reply);
+      // stopping the watcher only bounds what a runaway client makes us keep.
+      if (this.held.length >= MAX_HELD_FRAMES_BEFORE_PAUSE) this.request.reader.pause();
       return;
     }
     const routed = this.reply ? this.host.routeRequest?.(this, frame, this.outstanding.length === 0) : null;
     if (routed) {
+      frame = retainFrameBytes(frame);
       // Nothing of this thread passes until the proxy's answer is out: the
       // client waits for replies in request order.
       this.hold();
@@ -211,12 +220,15 @@ export class ThreadRelay {
 
   /** Forwards once the host has prepared the request's descriptors; `held`: the thread is held already. */
   private forwardPrepared(frame: RequestFrame, held: boolean): void {
+    let kept: RequestFrame | null = null;
     const ready = this.host.prepareRequest(this, frame, () => {
       if (this.closed) return;
-      this.forwardRequest(frame);
+      this.forwardRequest(kept ?? frame);
       this.release();
     });
     if (!ready) {
+      // Forwarded later, after the read buffer has moved on.
+      kept = retainFrameBytes(frame);
       if (!held) this.hold();
       return;
     }
@@ -224,9 +236,14 @@ export class ThreadRelay {
     if (held) this.release();
   }
 
+  /**
+   * Keeps the thread's later requests back until `release`. The reader is not
+   * paused at once: a routed request usually resolves within the same loop
+   * turn, and stopping and restarting the watcher would cost two epoll_ctl
+   * calls per request.
+   */
   private hold(): void {
     this.holding = true;
-    this.request.reader.pause();
   }
 
   private release(): void {
@@ -271,11 +288,11 @@ export class ThreadRelay {
       this.waitPartialLength += take;
       at = take;
       if (this.waitPartialLength < WAKE_UP_REPLY_SIZE) return;
-      this.forwardWakeup(Buffer.from(this.waitPartial));
+      this.forwardWakeup(this.waitPartial);
       this.waitPartialLength = 0;
     }
     while (chunk.length - at >= WAKE_UP_REPLY_SIZE) {
-      this.forwardWakeup(Buffer.from(chunk.subarray(at, at + WAKE_UP_REPLY_SIZE)));
+      this.forwardWakeup(chunk.subarray(at, at + WAKE_UP_REPLY_SIZE));
       at += WAKE_UP_REPLY_SIZE;
     }
     if (at < chunk.length) {
@@ -284,6 +301,7 @@ export class ThreadRelay {
     }
   }
 
+  /** `bytes` may be a view of a reused buffer: the recorder and the writer copy what they keep. */
   private forwardWakeup(bytes: Buffer): void {
     this.host.recorder.record(RecordKind.Wakeup, Direction.ServerToClient, this.context, -1, 0, bytes);
     if (this.traceEnabled) this.log.trace({ cookie: bytes.readBigUInt64LE(0).toString(16), signaled: bytes.readInt32LE(8) }, 'wakeup');

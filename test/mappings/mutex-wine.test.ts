@@ -63,6 +63,10 @@ describe('mutex translators replayed against real wineserver', () => {
     fs.rmSync(dir, { recursive: true, force: true });
 
     const report = await replayMutexes(recording, protocol, 'mutex-wine-replay');
+    console.log(
+      `mutex replay: ${report.compared} replies compared, ${report.wakeupsCompared} wake-ups compared, ${report.mismatches.length} mismatches, ` +
+        `${report.unanswerable.length} mixed select(s) mirrored`,
+    );
     expect(report.mismatches).toEqual([]);
     expect(report.mirrorMismatches).toEqual([]);
     expect(report.skipped).toEqual({});
