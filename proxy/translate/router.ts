@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import type { Logger } from 'pino';
 import { WK_ATTACH_CREATE, type Backend, type Session } from '../../backends/primitives.ts';
 import type { Catalog } from '../../mappings/catalog/index.ts';
-import { dispatch } from '../../mappings/dispatch.ts';
+import { dispatch, splitDomains } from '../../mappings/dispatch.ts';
 import { ProxyHandleTable } from '../../mappings/handles.ts';
 import { initRegistryFromPrefix, saveHivesToPrefix } from '../../mappings/registry/init.ts';
 import { registryFor } from '../../mappings/registry/translators.ts';
@@ -68,6 +68,14 @@ export function kernidForPrefix(prefix: string): string {
   return `wine-${crypto.createHash('sha256').update(real).digest('hex').slice(0, 16)}`;
 }
 
+/** Whether a request of this code has a field through which it could name a handle (see handlesNamedBy). */
+function canNameHandles(protocol: Protocol, code: number): boolean {
+  const info = protocol.requests[code];
+  if (!info) return true;
+  if (info.request.fields.some((field) => field.type === 'obj_handle_t')) return true;
+  return info.request.varargs.some((vararg) => vararg.kind === 'object_attributes' || vararg.kind === 'select_op');
+}
+
 export class TranslationRouter {
   readonly stats: RouterStats = { translated: {}, refused: {}, failed: 0 };
   private readonly processes = new Map<number, ProcessTranslation>();
@@ -83,7 +91,17 @@ export class TranslationRouter {
     private readonly owner: Session,
   ) {
     this.candidates = new Uint8Array(protocol.requests.length);
-    for (const entry of catalog.entries()) if (entry.status === 'translated') this.candidates[protocol.codeOf(entry.request)] = 1;
+    const split = splitDomains(catalog);
+    for (const entry of catalog.entries()) {
+      if (entry.status !== 'translated') continue;
+      const code = protocol.codeOf(entry.request);
+      // Live dispatch forwards a translated request of a split domain unless
+      // it names a proxy handle; one that can name no handle at all (the atom
+      // requests) is therefore always forwarded: decide that here, once, and
+      // spare each such request the decoding and the promise.
+      const alwaysForwarded = entry.domains.some((d) => split.has(d)) && !canNameHandles(protocol, code);
+      if (!alwaysForwarded) this.candidates[code] = 1;
+    }
   }
 
   static async start(options: RouterOptions): Promise<TranslationRouter> {
