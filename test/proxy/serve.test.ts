@@ -80,6 +80,32 @@ describe('winekernel serve', () => {
     await stopWineserver(prefix);
   }, 900_000);
 
+  it('wineboot --init of a brand-new prefix goes through the serving proxy and leaves a prefix plain wine uses', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wk-serve-boot-'));
+    const prefix = path.join(dir, 'prefix');
+    fs.mkdirSync(prefix);
+    const record = path.join(dir, 'boot.wkrec');
+    const serve = await startServe(prefix, ['--record', record]);
+    serves.push(serve);
+    try {
+      const boot = await runWineProgram({ prefix, exe: 'wineboot', args: ['--init'], timeoutMs: 300_000 });
+      expect(boot.exitCode).toBe(0);
+      expect(await serve.stop()).toBe(0);
+      serves.pop();
+      for (const hive of ['system.reg', 'user.reg', 'userdef.reg']) expect(fs.existsSync(path.join(prefix, hive)), hive).toBe(true);
+      expect(fs.existsSync(path.join(prefix, 'drive_c', 'windows', 'system32'))).toBe(true);
+      // wineboot's requests were seen by the proxy.
+      const requests = readRecording(record).records.filter((r) => r.kind === RecordKind.Request).length;
+      expect(requests).toBeGreaterThan(1000);
+      // Plain wine (no proxy) runs on the prefix afterwards.
+      const echo = await runWineProgram({ prefix, exe: 'cmd', args: ['/c', 'echo', 'booted'] });
+      expect(echo.stdout).toBe('booted\n');
+      await stopWineserver(prefix);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 900_000);
+
   it('refuses a prefix that is already served (socket path taken)', async () => {
     const { prefix } = await servedPrefix('taken');
     const second = await winekernel(['serve', '--prefix', prefix]);
