@@ -47,6 +47,16 @@ describe('winekernel trace', () => {
     expect(out.stdout).toMatch(/^# 0024 Wakeup <- 3412000000000000/m);
   });
 
+  it('stops quietly with status 0 when its reader closes the pipe early (trace | head)', () => {
+    const out = spawnSync('bash', ['-o', 'pipefail', '-c', `"${process.execPath}" "${join(PROJECT_ROOT, 'bin', 'winekernel.js')}" trace fixtures/recordings/atoms.wkrec.gz | head -n 1`], {
+      cwd: PROJECT_ROOT,
+      encoding: 'utf8',
+    });
+    expect(out.stdout).toMatch(/^0024: /);
+    expect(out.stderr).not.toMatch(/EPIPE/);
+    expect(out.status).toBe(0);
+  });
+
   it('refuses a file that is not a recording with a clear message and status 1', () => {
     const bogus = join(dir, 'bogus.wkrec');
     writeFileSync(bogus, 'not a recording\n');
