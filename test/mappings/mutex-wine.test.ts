@@ -9,58 +9,22 @@
 // also end with the same wake-up. mappings/sync/replay.ts explains the
 // replay; docs/mutexes.md lists what cannot be compared.
 
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { replayMutexes } from '../../mappings/sync/replay.ts';
-import { readRecording } from '../../proxy/recording/reader.ts';
 import { loadProtocol } from '../../requests/protocol.ts';
-import { runLauncher } from '../proxy/harness.ts';
-import { buildCorpus, corpusExe, createTestPrefix, ensureTemplatePrefix, removeTestPrefix, runWineProgram } from '../support/wine.ts';
+import { buildCorpus, ensureTemplatePrefix } from '../support/wine.ts';
+import { missingFromTraceInOrder, recordCorpusProgram } from '../helpers/recorded-run.ts';
 
 const protocol = loadProtocol('wine-8.0');
-const prefixes: string[] = [];
 
 beforeAll(async () => {
   buildCorpus();
   await ensureTemplatePrefix();
 }, 600_000);
 
-afterAll(async () => {
-  for (const prefix of prefixes) await removeTestPrefix(prefix);
-});
-
-/** Each line occurs in the trace, in order. */
-function inTraceInOrder(lines: string[], trace: string): string[] {
-  const missing: string[] = [];
-  let from = 0;
-  for (const line of lines) {
-    const at = trace.indexOf(`${line}\n`, from);
-    if (at < 0) missing.push(line);
-    else from = at + line.length;
-  }
-  return missing;
-}
-
 describe('mutex translators replayed against real wineserver', () => {
   it('answer every mutex request and every select on one mutex of the mutexes program as wineserver did', async () => {
-    const prefix = await createTestPrefix('mutex-replay');
-    prefixes.push(prefix);
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wk-mutex-replay-'));
-    const record = path.join(dir, 'mutexes.wkrec');
-    const serverTrace = path.join(dir, 'mutexes.server-trace');
-    const run = await runWineProgram({
-      prefix,
-      exe: corpusExe('mutexes'),
-      env: { WINEDEBUG: '+server' },
-      launcher: runLauncher(prefix, ['--record', record, '--server-stderr', serverTrace]),
-      timeoutMs: 240_000,
-    });
-    expect(run.stdout).toContain('mutexes: all checks passed');
-    const recording = readRecording(record);
-    const trace = fs.readFileSync(serverTrace, 'utf8');
-    fs.rmSync(dir, { recursive: true, force: true });
+    const { recording, trace } = await recordCorpusProgram('mutexes');
 
     const report = await replayMutexes(recording, protocol, 'mutex-wine-replay');
     console.log(
@@ -70,7 +34,7 @@ describe('mutex translators replayed against real wineserver', () => {
     expect(report.mismatches).toEqual([]);
     expect(report.mirrorMismatches).toEqual([]);
     expect(report.skipped).toEqual({});
-    expect(inTraceInOrder(report.lines, trace)).toEqual([]);
+    expect(missingFromTraceInOrder(report.lines, trace)).toEqual([]);
 
     const count = (text: string) => report.lines.filter((l) => l.includes(text)).length;
     // The program's own requests are among them (system processes add more).

@@ -10,60 +10,18 @@
 // mirrored into the namespace and must get wineserver's status too
 // (mappings/namespace/replay.ts explains the replay).
 
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { replayNamespace } from '../../mappings/namespace/replay.ts';
-import { readRecording } from '../../proxy/recording/reader.ts';
 import { loadProtocol } from '../../requests/protocol.ts';
-import { runLauncher } from '../proxy/harness.ts';
-import { buildCorpus, corpusExe, createTestPrefix, ensureTemplatePrefix, removeTestPrefix, runWineProgram } from '../support/wine.ts';
+import { buildCorpus, ensureTemplatePrefix } from '../support/wine.ts';
+import { missingFromTraceInOrder, recordCorpusProgram } from '../helpers/recorded-run.ts';
 
 const protocol = loadProtocol('wine-8.0');
-const prefixes: string[] = [];
 
 beforeAll(async () => {
   buildCorpus();
   await ensureTemplatePrefix();
 }, 600_000);
-
-afterAll(async () => {
-  for (const prefix of prefixes) await removeTestPrefix(prefix);
-});
-
-/** Runs a corpus program through the recording proxy; returns the recording and wineserver's +server trace. */
-async function recordCorpusProgram(name: string) {
-  const prefix = await createTestPrefix(`ns-replay-${name}`);
-  prefixes.push(prefix);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wk-ns-replay-'));
-  const record = path.join(dir, `${name}.wkrec`);
-  const serverTrace = path.join(dir, `${name}.server-trace`);
-  const run = await runWineProgram({
-    prefix,
-    exe: corpusExe(name),
-    env: { WINEDEBUG: '+server' },
-    launcher: runLauncher(prefix, ['--record', record, '--server-stderr', serverTrace]),
-    timeoutMs: 240_000,
-  });
-  expect(run.stdout).toContain(`${name}: all checks passed`);
-  const recording = readRecording(record);
-  const trace = fs.readFileSync(serverTrace, 'utf8');
-  fs.rmSync(dir, { recursive: true, force: true });
-  return { recording, trace };
-}
-
-/** Each line occurs in the trace, in order. */
-function inTraceInOrder(lines: string[], trace: string): string[] {
-  const missing: string[] = [];
-  let from = 0;
-  for (const line of lines) {
-    const at = trace.indexOf(`${line}\n`, from);
-    if (at < 0) missing.push(line);
-    else from = at + line.length;
-  }
-  return missing;
-}
 
 describe('namespace translators replayed against real wineserver', () => {
   it('answer every directory and symlink request of the objdir program as wineserver did', async () => {
@@ -84,7 +42,7 @@ describe('namespace translators replayed against real wineserver', () => {
     expect(count('create_symlink')).toBeGreaterThanOrEqual(10);
     expect(report.lines.filter((l) => l.endsWith(': get_directory_entry() = 0 { total_len=38, name_len=14, name=L"DirLink", type=L"SymbolicLink" }'))).toHaveLength(1);
     expect(report.mirrored).toBeGreaterThan(20);
-    expect(inTraceInOrder(report.lines, trace)).toEqual([]);
+    expect(missingFromTraceInOrder(report.lines, trace)).toEqual([]);
     console.log(`objdir replay: ${report.compared} namespace replies compared exactly, ${report.mirrored} forwarded named-object requests mirrored`);
   }, 400_000);
 });

@@ -12,46 +12,22 @@
 // also secures (RegSetKeySecurity / RegGetKeySecurity: the registry family's
 // objects, not the namespace's).
 
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { replayNamespace } from '../../mappings/namespace/replay.ts';
-import { readRecording } from '../../proxy/recording/reader.ts';
 import { loadProtocol } from '../../requests/protocol.ts';
-import { runLauncher } from '../proxy/harness.ts';
-import { buildCorpus, corpusExe, createTestPrefix, ensureTemplatePrefix, removeTestPrefix, runWineProgram } from '../support/wine.ts';
+import { buildCorpus, ensureTemplatePrefix } from '../support/wine.ts';
+import { missingFromTraceInOrder, recordCorpusProgram } from '../helpers/recorded-run.ts';
 
 const protocol = loadProtocol('wine-8.0');
-const prefixes: string[] = [];
 
 beforeAll(async () => {
   buildCorpus();
   await ensureTemplatePrefix();
 }, 600_000);
 
-afterAll(async () => {
-  for (const prefix of prefixes) await removeTestPrefix(prefix);
-});
-
 describe('object security translators replayed against real wineserver', () => {
   it('answer every get/set_security_object on the security program\'s event and mutex as wineserver did', async () => {
-    const prefix = await createTestPrefix('sec-replay');
-    prefixes.push(prefix);
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wk-sec-replay-'));
-    const record = path.join(dir, 'security.wkrec');
-    const serverTrace = path.join(dir, 'security.server-trace');
-    const run = await runWineProgram({
-      prefix,
-      exe: corpusExe('security'),
-      env: { WINEDEBUG: '+server' },
-      launcher: runLauncher(prefix, ['--record', record, '--server-stderr', serverTrace]),
-      timeoutMs: 240_000,
-    });
-    expect(run.stdout).toContain('security: all checks passed');
-    const recording = readRecording(record);
-    const trace = fs.readFileSync(serverTrace, 'utf8');
-    fs.rmSync(dir, { recursive: true, force: true });
+    const { recording, trace } = await recordCorpusProgram('security');
 
     const report = await replayNamespace(recording, protocol, 'security-replay');
     expect(report.mismatches).toEqual([]);
