@@ -44,7 +44,10 @@
 // All three are permanent: atoms outlive the processes that added them.
 //
 // Record (little-endian): u32 atom, i32 count, u32 pinned, u32 name bytes,
-// then the name as first added, UTF-16LE.
+// then the name as first added, UTF-16LE, then (only for an atom the live
+// atom bridge has paired with one of wineserver's, mappings/atom-bridge.ts)
+// u32 the server atom. A bridged record stays when its count is 0 or less:
+// the references wineserver holds for classes and properties keep the atom.
 //
 // The window-class and window-property requests (create_class, set_class_info,
 // set_window_property, ...) use the same table in Wine; the helpers at the end
@@ -100,19 +103,26 @@ export class AtomStoreError extends Error {
   }
 }
 
-interface AtomRecord {
+export interface AtomRecord {
   atom: number;
+  /**
+   * References taken through add_atom (and the class/property helpers below).
+   * A bridged atom may go below zero: the atom bridge's delete_atom of a
+   * reference wineserver's classes hold (mappings/atom-bridge.ts).
+   */
   count: number;
   pinned: number;
   /** The name as first added, UTF-16LE (an even number of bytes, 2..510). */
   name: Buffer;
+  /** wineserver's atom for the same name, while the atom bridge pairs them (0: none). */
+  server: number;
 }
 
 // ---------------------------------------------------------------------------
 // Names and records
 
 /** The request's name as wineserver reads it: the bytes, an odd last byte dropped. */
-function nameBytes(value: UnicodeStr | undefined | null): Buffer {
+export function atomNameBytes(value: UnicodeStr | undefined | null): Buffer {
   if (value === undefined || value === null) return Buffer.alloc(0);
   const bytes = typeof value === 'string' ? Buffer.from(value, 'utf16le') : value.bytes;
   return bytes.subarray(0, bytes.length & ~1);
@@ -134,12 +144,13 @@ function idName(atom: number): string {
 }
 
 function encodeRecord(record: AtomRecord): Buffer {
-  const out = Buffer.alloc(RECORD_HEADER + record.name.length);
+  const out = Buffer.alloc(RECORD_HEADER + record.name.length + (record.server ? 4 : 0));
   out.writeUInt32LE(record.atom, 0);
   out.writeInt32LE(record.count, 4);
   out.writeUInt32LE(record.pinned, 8);
   out.writeUInt32LE(record.name.length, 12);
   record.name.copy(out, RECORD_HEADER);
+  if (record.server) out.writeUInt32LE(record.server, RECORD_HEADER + record.name.length);
   return out;
 }
 
@@ -155,12 +166,14 @@ function readAll(session: Session, handle: number): Buffer {
 function decodeRecord(data: Buffer, where: string): AtomRecord {
   if (data.length < RECORD_HEADER) throw new AtomStoreError(`${where}: record of ${data.length} bytes`);
   const length = data.readUInt32LE(12);
-  if (RECORD_HEADER + length !== data.length) throw new AtomStoreError(`${where}: name length ${length} does not match the record`);
+  const end = RECORD_HEADER + length;
+  if (end !== data.length && end + 4 !== data.length) throw new AtomStoreError(`${where}: name length ${length} does not match the record`);
   return {
     atom: data.readUInt32LE(0),
     count: data.readInt32LE(4),
     pinned: data.readUInt32LE(8),
-    name: Buffer.from(data.subarray(RECORD_HEADER)),
+    name: Buffer.from(data.subarray(RECORD_HEADER, end)),
+    server: end < data.length ? data.readUInt32LE(end) : 0,
   };
 }
 
@@ -178,7 +191,7 @@ function withObject<T>(session: Session, name: string | Buffer, fn: (handle: num
 // ---------------------------------------------------------------------------
 // The table: existence and locking
 
-type TableMode = 'read' | 'write';
+export type TableMode = 'read' | 'write';
 
 /**
  * Runs `fn` under the table lock. `create`: make the table if it does not
@@ -186,7 +199,7 @@ type TableMode = 'read' | 'write';
  * `fn` is not run. A lock inherited from a holder that died mid-update
  * (-EOWNERDEAD) triggers a repair first.
  */
-async function withTable<T>(session: Session, mode: TableMode, create: boolean, fn: (table: number) => T): Promise<T | null> {
+async function withTable<T>(session: Session, mode: TableMode, create: boolean, fn: (table: number) => T | Promise<T>): Promise<T | null> {
   let handle: number;
   if (create) {
     handle = session.create(TABLE_NAME, tableData(MIN_STRING_ATOM), WK_CREATE_OPEN_EXISTING | WK_CREATE_PERMANENT);
@@ -214,7 +227,7 @@ async function withTable<T>(session: Session, mode: TableMode, create: boolean, 
     }
     if (locked !== 0 && locked !== -WK_EOWNERDEAD) throw new AtomStoreError(`locking ${TABLE_NAME} failed: ${locked}`);
     try {
-      return fn(handle);
+      return await fn(handle);
     } finally {
       session.unlock(handle);
     }
@@ -361,7 +374,12 @@ export function repairAtomTable(session: Session, table: number, map: CaseMap = 
 // ---------------------------------------------------------------------------
 // Table operations (the caller holds the lock)
 
-function addLocked(session: Session, table: number, name: Buffer): { status: number; atom: number } {
+/**
+ * Adds a reference to `name` (creating its atom at the lowest free number).
+ * With `bridgeTo`, takes no reference but pairs the atom with that server
+ * atom instead (the atom bridge; a new atom then starts with count 0).
+ */
+function addLocked(session: Session, table: number, name: Buffer, bridgeTo = 0): { status: number; atom: number } {
   if (!name.length) return { status: STATUS_OBJECT_NAME_INVALID, atom: 0 };
   if (name.length > MAX_ATOM_NAME_UNITS * 2) return { status: STATUS_INVALID_PARAMETER, atom: 0 };
   const key = atomKey(name);
@@ -369,14 +387,15 @@ function addLocked(session: Session, table: number, name: Buffer): { status: num
   if (existing) {
     const record = readRecord(session, existing);
     if (!record) throw new AtomStoreError(`index names atom ${existing.toString(16)} but it has no record`);
-    record.count++;
+    if (bridgeTo) record.server = bridgeTo;
+    else record.count++;
     const written = writeRecord(session, record);
     if (written < 0) return { status: statusFromErrno(written), atom: 0 };
     return { status: STATUS_SUCCESS, atom: existing };
   }
   const atom = lowestFreeAtom(session, table);
   if (!atom) return { status: STATUS_NO_MEMORY, atom: 0 };
-  const created = createPermanent(session, idName(atom), encodeRecord({ atom, count: 1, pinned: 0, name }));
+  const created = createPermanent(session, idName(atom), encodeRecord({ atom, count: bridgeTo ? 0 : 1, pinned: 0, name, server: bridgeTo }));
   if (created < 0) return { status: STATUS_NO_MEMORY, atom: 0 };
   const index = Buffer.alloc(4);
   index.writeUInt32LE(atom, 0);
@@ -395,10 +414,16 @@ function deleteLocked(session: Session, table: number, atom: number, evenIfPinne
   if (!record) return STATUS_INVALID_HANDLE;
   if (record.pinned && !evenIfPinned) return STATUS_WAS_LOCKED;
   record.count--;
-  if (record.count > 0) {
+  return keepOrFree(session, table, record);
+}
+
+/** Writes the record back, or frees the atom when nothing holds it any more (no reference, not bridged). */
+function keepOrFree(session: Session, table: number, record: AtomRecord): number {
+  if (record.count > 0 || record.server) {
     const written = writeRecord(session, record);
     return written < 0 ? statusFromErrno(written) : STATUS_SUCCESS;
   }
+  const atom = record.atom;
   // Lower the hint before freeing the number, so it never sits above a free atom.
   if (atom < readHint(session, table)) {
     const hinted = writeHint(session, table, atom);
@@ -430,15 +455,16 @@ interface AtomRequest {
 interface AtomReply {
   atom: number;
 }
-interface AtomInformationReply {
+/** A type (not an interface) so that it fits a TranslatedReply body. */
+export type AtomInformationReply = {
   count: number;
   pinned: number;
   total: number;
   name: UnicodeStr;
-}
+};
 
 /** Reply data of `bytes`, as the generated encoder expects a unicode_str. */
-function unicodeValue(bytes: Buffer): UnicodeStr {
+export function unicodeValue(bytes: Buffer): UnicodeStr {
   return bytes.length % 2 ? { malformed: true, bytes: Buffer.from(bytes) } : bytes.toString('utf16le');
 }
 
@@ -451,7 +477,7 @@ export const addAtom: TranslatedEntry<NameRequest, AtomReply> = {
   domains: ['global-atom-table'],
   primitives: ['object_create', 'object_open', 'lockobject', 'unlock', 'size', 'getdata', 'setdata', 'object_list', 'object_unlink', 'object_close'],
   async translate(request, ctx): Promise<TranslatedReply<AtomReply>> {
-    const name = nameBytes(request.body.name);
+    const name = atomNameBytes(request.body.name);
     const result = await withTable(ctx.session, 'write', true, (table) => addLocked(ctx.session, table, name));
     const { status, atom } = result ?? { status: STATUS_NO_MEMORY, atom: 0 };
     return { error: status, body: { atom } };
@@ -478,7 +504,7 @@ export const findAtom: TranslatedEntry<NameRequest, AtomReply> = {
   domains: ['global-atom-table'],
   primitives: READ_TABLE,
   async translate(request, ctx) {
-    const name = nameBytes(request.body.name);
+    const name = atomNameBytes(request.body.name);
     const result = await withTable(ctx.session, 'read', false, () => findLocked(ctx.session, name));
     if (!result) return { error: STATUS_OBJECT_NAME_NOT_FOUND, body: { atom: 0 } };
     return { error: result.status, body: { atom: result.atom } };
@@ -497,13 +523,15 @@ export const getAtomInformation: TranslatedEntry<AtomRequest, AtomInformationRep
     const record = await withTable(ctx.session, 'read', false, () => readRecord(ctx.session, atom) ?? ('missing' as const));
     if (record === null) return { error: STATUS_OBJECT_NAME_NOT_FOUND, body: zero };
     if (record === 'missing') return { error: STATUS_INVALID_HANDLE, body: { ...zero, count: -1 } };
-    const shown = record.name.subarray(0, Math.min(record.name.length, request.replySize >>> 0));
-    return {
-      error: STATUS_SUCCESS,
-      body: { count: record.count, pinned: record.pinned, total: record.name.length, name: unicodeValue(shown) },
-    };
+    return atomInformation(record, record.count, request.replySize);
   },
 };
+
+/** get_atom_information's answer for an atom with `count` references: the name cut to what the client accepts. */
+export function atomInformation(record: AtomRecord, count: number, replySize: number): TranslatedReply<AtomInformationReply> {
+  const shown = record.name.subarray(0, Math.min(record.name.length, replySize >>> 0));
+  return { error: STATUS_SUCCESS, body: { count, pinned: record.pinned, total: record.name.length, name: unicodeValue(shown) } };
+}
 
 export const ATOM_TRANSLATORS = [addAtom, deleteAtom, findAtom, getAtomInformation] as const;
 
@@ -513,12 +541,12 @@ export const ATOM_TRANSLATORS = [addAtom, deleteAtom, findAtom, getAtomInformati
 
 /** Adds (or references) a string atom; creates the table if needed. */
 export async function addGlobalAtom(session: Session, name: Buffer): Promise<{ status: number; atom: number }> {
-  return (await withTable(session, 'write', true, (table) => addLocked(session, table, nameBytes({ malformed: true, bytes: name })))) ?? { status: STATUS_NO_MEMORY, atom: 0 };
+  return (await withTable(session, 'write', true, (table) => addLocked(session, table, atomNameBytes({ malformed: true, bytes: name })))) ?? { status: STATUS_NO_MEMORY, atom: 0 };
 }
 
 /** The atom of a name, or 0 (never an error, as wineserver's class code expects). */
 export async function findGlobalAtom(session: Session, name: Buffer): Promise<number> {
-  const bytes = nameBytes({ malformed: true, bytes: name });
+  const bytes = atomNameBytes({ malformed: true, bytes: name });
   if (!bytes.length || bytes.length > MAX_ATOM_NAME_UNITS * 2) return 0;
   return (await withTable(session, 'read', false, () => lookupByName(session, atomKey(bytes)))) ?? 0;
 }
@@ -541,4 +569,41 @@ export async function grabGlobalAtom(session: Session, atom: number): Promise<{ 
 export async function releaseGlobalAtom(session: Session, atom: number): Promise<number> {
   if (atom < MIN_STRING_ATOM) return STATUS_SUCCESS;
   return (await withTable(session, 'write', false, (table) => deleteLocked(session, table, atom, true))) ?? STATUS_OBJECT_NAME_NOT_FOUND;
+}
+
+// ---------------------------------------------------------------------------
+// The table as the live atom bridge uses it (mappings/atom-bridge.ts): the
+// bridge pairs proxy atoms with wineserver's and needs several steps under one
+// lock. Every method is valid only inside withAtomTable's callback.
+
+export interface LockedAtomTable {
+  /** find_atom's answer for a name (status and atom, as the request would get them). */
+  find(name: Buffer): { status: number; atom: number };
+  /** The record of an atom, or null (integer atoms, free numbers). */
+  get(atom: number): AtomRecord | null;
+  /** add_atom: one more reference on `name`. */
+  add(name: Buffer): { status: number; atom: number };
+  /** delete_atom: one reference less (frees the atom at zero unless it is bridged). */
+  release(atom: number): number;
+  /** Writes a changed record back, or frees the atom if nothing holds it (count 0, not bridged). */
+  store(record: AtomRecord): number;
+  /** The atom of `name`, paired with wineserver's `server` atom; a new atom starts with no reference. */
+  bridge(name: Buffer, server: number): { status: number; atom: number };
+}
+
+/**
+ * Runs `fn` with the table locked (`create`: make the table if it does not
+ * exist, as add_atom would). Null when the table does not exist.
+ */
+export async function withAtomTable<T>(session: Session, mode: TableMode, create: boolean, fn: (table: LockedAtomTable) => T | Promise<T>): Promise<T | null> {
+  return withTable(session, mode, create, (table) =>
+    fn({
+      find: (name) => findLocked(session, atomNameBytes({ malformed: true, bytes: name })),
+      get: (atom) => readRecord(session, atom >>> 0),
+      add: (name) => addLocked(session, table, atomNameBytes({ malformed: true, bytes: name })),
+      release: (atom) => deleteLocked(session, table, atom >>> 0, false),
+      store: (record) => keepOrFree(session, table, record),
+      bridge: (name, server) => addLocked(session, table, atomNameBytes({ malformed: true, bytes: name }), server),
+    }),
+  );
 }

@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ATOM_BRIDGED_REQUESTS, ATOM_SERVER_INTERNAL_REQUESTS } from './atom-bridge.ts';
 import type { Catalog } from './catalog/index.ts';
 import {
   FAMILIES,
@@ -42,6 +43,13 @@ export interface CoverageRow {
   primitives: PrimitiveCall[];
   domains: StateDomain[];
   in2003: boolean;
+  /**
+   * A forwarded request that carries atoms of the global table, and what the
+   * proxy does with them live (docs/translation.md, "Live atoms"): 'bridged'
+   * (served by wineserver through the proxy, atom numbers rewritten) or
+   * 'wineserver-internal' (its atom use never reaches the client).
+   */
+  liveAtoms?: 'bridged' | 'wineserver-internal';
 }
 
 export interface DomainSummary {
@@ -179,6 +187,10 @@ export function buildCoverage(input: CoverageInput): CoverageReport {
       in2003: in2003.has(entry.request),
     };
     if (reason) row.reason = { ...reason, ...(reason.missing ? { missing: [...reason.missing] } : {}) };
+    if (status === 'forwarded') {
+      if (entry.request in ATOM_BRIDGED_REQUESTS) row.liveAtoms = 'bridged';
+      else if (entry.request in ATOM_SERVER_INTERNAL_REQUESTS) row.liveAtoms = 'wineserver-internal';
+    }
     return row;
   });
 
@@ -287,7 +299,8 @@ function pct(part: number, whole: number): string {
 function reasonText(row: CoverageRow): string {
   if (!row.reason) return '';
   const missing = row.reason.missing?.length ? ` [missing: ${row.reason.missing.join(', ')}]` : '';
-  return `${row.reason.category}${missing}: ${row.reason.detail}`;
+  const live = row.liveAtoms ? ` (live: atoms ${row.liveAtoms === 'bridged' ? 'bridged' : 'wineserver-internal'})` : '';
+  return `${row.reason.category}${missing}: ${row.reason.detail}${live}`;
 }
 
 /** The summary lines shared by the text and markdown forms. */
@@ -324,6 +337,13 @@ export function summaryLines(report: CoverageReport): string[] {
           .join('; ')}`
       : 'split state domains: none',
   );
+  const bridged = report.rows.filter((r) => r.liveAtoms === 'bridged').map((r) => r.name);
+  const internal = report.rows.filter((r) => r.liveAtoms === 'wineserver-internal').map((r) => r.name);
+  if (bridged.length || internal.length) {
+    lines.push(
+      `live atom bridge (global-atom-table is the proxy's live; forwarded requests carrying atoms are served by wineserver with atom numbers rewritten): bridged: ${bridged.join(', ')}; wineserver-internal: ${internal.join(', ')}`,
+    );
+  }
   const p = report.proposal2003;
   if (p) {
     lines.push(

@@ -65,6 +65,8 @@ export interface ProxyHandleEntry {
   access: number;
   /** OBJ_INHERIT / HANDLE_FLAG_PROTECT_FROM_CLOSE bits. */
   flags: number;
+  /** The object's identity within its family (a registry key's id), where a family counts handles per object. */
+  object?: number;
 }
 
 /**
@@ -164,10 +166,10 @@ interface RequestShape {
  * new_process's inherited handle list in the parent's; the router resolves
  * those against the right process, but their owner is still read off the value.)
  */
-export function handlesNamedBy(info: RequestShape, body: Record<string, unknown>): number[] {
+export function handlesNamedBy(info: RequestShape, body: Record<string, unknown>, ignoredFields?: readonly string[]): number[] {
   const handles: number[] = [];
   for (const field of info.request.fields) {
-    if (field.type === 'obj_handle_t') {
+    if (field.type === 'obj_handle_t' && !ignoredFields?.includes(field.name)) {
       const value = body[field.name];
       if (typeof value === 'number' && value !== 0) handles.push(value >>> 0);
     }

@@ -13,7 +13,7 @@
 
 import type { Logger } from 'pino';
 import type { Session } from '../backends/primitives.ts';
-import type { DecodedRequest } from '../requests/protocol.ts';
+import type { DecodedReply, DecodedRequest } from '../requests/protocol.ts';
 import type { RequestInfo } from '../requests/protocol-types.ts';
 import type { ProxyHandleTable } from './handles.ts';
 
@@ -141,6 +141,36 @@ export interface ProtocolView {
   readonly requests: readonly RequestInfo[];
 }
 
+/** An unix descriptor wineserver handed over for one of the caller's handles (get_handle_fd). */
+export interface ServerFd {
+  /** Owned by the translator: it must close it (fdAddon.close / fs.closeSync). */
+  fd: number;
+  /** get_handle_fd's reply: the file type, the handle's access rights and open options. */
+  type: number;
+  access: number;
+  options: number;
+}
+
+/**
+ * wineserver, reached on the caller's own thread while the caller waits for
+ * the reply to its translated request (live translation only; absent in
+ * replay). What wineserver answers is what it would answer that thread: the
+ * calls act with the caller's process, handles and token. docs/translation.md,
+ * "Server calls".
+ */
+export interface ServerChannel {
+  /** Sends request `name` with every request field in `body`; resolves with wineserver's decoded reply. */
+  call(name: string, body: Record<string, unknown>, replySize?: number): Promise<DecodedReply>;
+  /** get_handle_fd of one of the caller's wineserver handles: the descriptor, or the status wineserver refused with. */
+  handleFd(handle: number): Promise<ServerFd | { error: number }>;
+  /**
+   * Ends a wait the translator answered STATUS_PENDING: writes the 16-byte
+   * wake-up (cookie, status) on the calling thread's wait pipe, at any later
+   * time. False when the thread is gone.
+   */
+  deliverWakeup?(cookie: bigint, signaled: number): boolean;
+}
+
 /** What a translator is given besides the request. */
 export interface TranslationContext {
   /** The client process's session on the primitives backend. */
@@ -152,6 +182,10 @@ export interface TranslationContext {
   readonly handles: ProxyHandleTable;
   readonly protocol: ProtocolView;
   readonly log?: Logger;
+  /** Present when translating live: requests to wineserver as the calling thread. */
+  readonly server?: ServerChannel;
+  /** Present when translating live: every client process's proxy handle table (handle counts across processes). */
+  readonly allHandleTables?: () => Iterable<ProxyHandleTable>;
 }
 
 interface EntryBase {
@@ -166,6 +200,27 @@ interface EntryBase {
 
 export interface TranslatedEntry<Req = any, Rep = any> extends EntryBase {
   status: 'translated';
+  /**
+   * Live routing (dispatch in mode 'live'), for entries that reach wineserver
+   * themselves through ctx.server: 'any' answers every request of the type,
+   * whatever handles it names and whatever its domains; 'mixed' also answers
+   * requests naming handles of both the proxy and wineserver (those naming
+   * only wineserver's are still forwarded). Absent: the usual rules.
+   */
+  liveRouting?: 'any' | 'mixed';
+  /**
+   * Request fields that name the caller's wineserver handles which the
+   * translator uses through server calls (live only): routing by handles
+   * ignores them, so a request naming a proxy key and a wineserver file is
+   * not refused as mixed.
+   */
+  serverHandleFields?: readonly string[];
+  /**
+   * The translation makes server calls (ctx.server): it runs only live, and
+   * replay counts its requests as skipped (wineserver's side of the calls is
+   * not in a recording as something to answer).
+   */
+  needsServer?: boolean;
   translate(request: DecodedRequest<Req>, ctx: TranslationContext): Promise<TranslatedReply<Rep>> | TranslatedReply<Rep>;
 }
 

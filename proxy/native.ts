@@ -51,10 +51,15 @@ export interface FdAddon {
   accept(fd: number): number | null;
   lockFile(fd: number): boolean;
   clearCloexec(fd: number): void;
+  /** clock_gettime(clockId) in nanoseconds (CLOCK_MONOTONIC_RAW: 4, the clock Wine's wait deadlines count on). */
+  clockGettime(clockId: number): bigint;
   Watcher: new (fd: number, callback: (status: number, events: number) => void) => NativeWatcher;
 }
 
 export const READABLE = 1;
+/** Linux clock ids for clockGettime. */
+export const CLOCK_MONOTONIC = 1;
+export const CLOCK_MONOTONIC_RAW = 4;
 export const WRITABLE = 2;
 export const DISCONNECT = 4;
 

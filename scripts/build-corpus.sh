@@ -28,7 +28,7 @@ mkdir -p "$bin_dir"
 # -static-libgcc / -static: the .exe needs only system DLLs Wine provides
 # (kernel32, advapi32, ntdll, msvcrt), never libgcc_s or libwinpthread.
 cflags=(-O2 -Wall -Wextra -Werror -std=gnu11 -static-libgcc -static -s)
-libs=(-ladvapi32 -lntdll)
+libs=(-ladvapi32 -luser32 -lntdll)
 
 shared_inputs=("$src_dir/corpus.h" "${BASH_SOURCE[0]}")
 built=0

@@ -266,7 +266,7 @@ export class InProcessSession implements Session {
       namespaceLength = key.length;
       const prefix = key + ':';
       let counter = instance.nameCounter;
-      while (instance.objects.has(prefix + hex8(counter))) counter = counter >= 0xffffffff ? 1 : counter + 1;
+      while (instance.objects.get(prefix + hex8(counter)) !== undefined) counter = counter >= 0xffffffff ? 1 : counter + 1;
       key = prefix + hex8(counter);
       assignedCounter = counter;
     } else {

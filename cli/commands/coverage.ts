@@ -87,9 +87,10 @@ function committedFixtures(): string[] {
 }
 
 /**
- * Replays the recordings through the translators on the in-process backend
- * (mappings/replay.ts): a translated type is verified when it was replayed at
- * least once and every one of its replies matched the recorded one.
+ * Replays the recordings through the translators of every translated family
+ * on the in-process backend (mappings/replay.ts): a translated type is
+ * verified when it was replayed at least once and every one of its replies
+ * matched the recorded one.
  */
 async function verifyByReplay(files: string[]): Promise<Set<string>> {
   const { readRecording } = await import('../../proxy/recording/reader.ts');
@@ -100,8 +101,8 @@ async function verifyByReplay(files: string[]): Promise<Set<string>> {
   for (const file of files) {
     const recording = readRecording(file);
     const protocol = loadProtocol(recording.header.protocolVersion || undefined);
-    const hives = findStartingHives(file, recording)?.hives ?? null;
-    const report = await replayRecording(recording, { protocol, backend: createInProcessBackend(), hives });
+    const start = findStartingHives(file, recording);
+    const report = await replayRecording(recording, { protocol, backend: createInProcessBackend(), hives: start?.hives, monotonicRawOffset100ns: start?.monotonicRawOffset100ns });
     for (const [name, stats] of Object.entries(report.types)) {
       const total = seen.get(name) ?? { replayed: 0, matched: 0 };
       total.replayed += stats.replayed;

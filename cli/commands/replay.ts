@@ -11,8 +11,8 @@ import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Command } from '../main.ts';
 import type { Backend } from '../../backends/primitives.ts';
-import { decodeHiveSnapshot, encodeHiveSnapshot, findStartingHives, replayRecording, ReplayError, type ReplayReport } from '../../mappings/replay.ts';
-import type { HiveTexts } from '../../mappings/registry/init.ts';
+import { decodeStartingState, encodeHiveSnapshot, findStartingHives, replayRecording, ReplayError, type ReplayReport, type StartingState } from '../../mappings/replay.ts';
+import { WaitClockError } from '../../mappings/sync/mutexes.ts';
 import { readRecording, RecordingFormatError } from '../../proxy/recording/reader.ts';
 import { ProtocolError } from '../../requests/errors.ts';
 import { loadProtocol } from '../../requests/protocol.ts';
@@ -20,12 +20,15 @@ import { loadProtocol } from '../../requests/protocol.ts';
 const USAGE = `usage: winekernel replay FIXTURE... [--backend inprocess|device] [--hives FILE] [--json]
        winekernel replay --save-hives PREFIX --out FILE
 
-Answers every recorded request of a translated type (registry, atoms) again
+Answers every recorded request of a translated type (registry, atoms,
+object namespace, object security, mutexes and waits on one mutex) again
 through the translators, in recorded order, and compares each reply's trace
 line with the recorded one (handles and atom numbers mapped, run-time key
-times masked: docs/replay.md). The registry starts from FIXTURE's hive
-snapshot (<name>.hives.json.gz beside it), or --hives FILE, or the prefix the
-recording names if its files are still there. Exit status 1 on any mismatch.
+times masked: docs/replay.md); forwarded requests that name objects in the
+namespace are mirrored and their status compared. The registry starts from
+FIXTURE's snapshot (<name>.hives.json.gz beside it), or --hives FILE, or the
+prefix the recording names if its files are still there. Exit status 1 on
+any mismatch.
 `;
 
 async function openBackend(kind: string): Promise<Backend> {
@@ -53,11 +56,16 @@ function printHuman(result: FixtureResult): void {
   }
   const r = result.report!;
   out.write(`${result.fixture}: ${r.matched}/${r.replayed} replies match (${Math.round(r.elapsedMs)} ms, registry from ${result.hives ?? 'nowhere: registry requests skipped'})\n`);
-  for (const [name, s] of Object.entries(r.types).sort()) {
-    const bad = s.replayed - s.matched;
-    out.write(`  ${name.padEnd(22)} ${String(s.matched).padStart(6)}/${String(s.replayed).padEnd(6)}${s.skipped ? ` skipped ${s.skipped}` : ''}${bad ? `  MISMATCH ${bad}` : ''}\n`);
-    for (const example of s.examples) out.write(`    ${example.replace(/\n/g, '\n    ')}\n`);
-  }
+  const families = Object.entries(r.families).sort();
+  if (families.length) out.write(`  families: ${families.map(([name, f]) => `${name} ${f.matched}/${f.replayed}`).join(', ')}\n`);
+  const row = (name: string, matched: number, compared: number, skipped: number, examples: string[]) => {
+    const bad = compared - matched;
+    out.write(`  ${name.padEnd(22)} ${String(matched).padStart(6)}/${String(compared).padEnd(6)}${skipped ? ` skipped ${skipped}` : ''}${bad ? `  MISMATCH ${bad}` : ''}\n`);
+    for (const example of examples) out.write(`    ${example.replace(/\n/g, '\n    ')}\n`);
+  };
+  for (const [name, s] of Object.entries(r.types).sort()) row(name, s.matched, s.replayed, s.skipped, s.examples);
+  if (r.wakeups.compared) row('(wake-ups)', r.wakeups.matched, r.wakeups.compared, 0, r.wakeups.examples);
+  if (r.mirrored.compared) row('(mirrored forwarded)', r.mirrored.matched, r.mirrored.compared, 0, r.mirrored.examples);
   for (const [why, n] of Object.entries(r.skipped)) out.write(`  skipped ${n}: ${why}\n`);
 }
 
@@ -112,17 +120,18 @@ export const command: Command = {
       try {
         const recording = readRecording(fixture);
         const protocol = loadProtocol(recording.header.protocolVersion || undefined);
-        let hives: HiveTexts | null = null;
+        let start: StartingState | null = null;
         if (values.hives) {
-          hives = decodeHiveSnapshot(fs.readFileSync(values.hives), values.hives);
+          start = decodeStartingState(fs.readFileSync(values.hives), values.hives);
           result.hives = values.hives;
         } else {
           const found = findStartingHives(fixture, recording);
-          if (found) ({ hives, source: result.hives } = found);
+          if (found) ({ source: result.hives, ...start } = found);
         }
-        result.report = await replayRecording(recording, { protocol, backend, hives });
+        result.report = await replayRecording(recording, { protocol, backend, hives: start?.hives, monotonicRawOffset100ns: start?.monotonicRawOffset100ns });
       } catch (error) {
-        if (!(error instanceof RecordingFormatError || error instanceof ProtocolError || error instanceof ReplayError || (error as NodeJS.ErrnoException).code === 'ENOENT')) throw error;
+        const expected = error instanceof RecordingFormatError || error instanceof ProtocolError || error instanceof ReplayError || error instanceof WaitClockError;
+        if (!expected && (error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
         result.error = { code: String((error as { code?: string }).code), message: (error as Error).message };
       }
       results.push(result);
@@ -135,7 +144,13 @@ export const command: Command = {
         error: r.error ?? null,
         replayed: r.report?.replayed ?? 0,
         matched: r.report?.matched ?? 0,
+        mismatched: r.report?.mismatched ?? 0,
+        byteExact: r.report?.byteExact ?? 0,
+        families: r.report?.families ?? {},
         types: Object.fromEntries(Object.entries(r.report?.types ?? {}).map(([name, s]) => [name, { replayed: s.replayed, matched: s.matched, skipped: s.skipped, examples: s.examples }])),
+        wakeups: r.report?.wakeups ?? null,
+        mirrored: r.report?.mirrored ?? null,
+        unanswerable: r.report?.unanswerable ?? [],
         skipped: r.report?.skipped ?? {},
         elapsedMs: r.report ? Math.round(r.report.elapsedMs) : 0,
       }));

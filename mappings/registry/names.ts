@@ -9,7 +9,10 @@ import { foldedNameBytes, wineCaseMap, type CaseMap } from '../casemap.ts';
 export function compareNames(a: Buffer, b: Buffer, map: CaseMap = wineCaseMap()): number {
   const len = Math.min(a.length, b.length) & ~1;
   for (let i = 0; i < len; i += 2) {
-    const d = map.lower(a.readUInt16LE(i)) - map.lower(b.readUInt16LE(i));
+    const x = a[i] | (a[i + 1] << 8);
+    const y = b[i] | (b[i + 1] << 8);
+    if (x === y) continue;
+    const d = map.lower(x) - map.lower(y);
     if (d) return d;
   }
   return a.length - b.length;
@@ -36,10 +39,29 @@ export function searchSorted<T>(list: readonly T[], name: Buffer, nameOf: (item:
  * The folded form of a name as bytes fit for a primitive object name: each
  * folded unit as in UTF-8 (lone surrogates as three bytes), U+0000 as C0 80
  * (names cannot hold NUL). A key name has at most 256 units, so at most 768
- * bytes.
+ * bytes. `prefix` (ASCII) is written first.
  */
-export function foldedKey(name: Buffer, map: CaseMap = wineCaseMap()): Buffer {
-  return foldedNameBytes(name, map);
+export function foldedKey(name: Buffer, map: CaseMap = wineCaseMap(), prefix = ''): Buffer {
+  return foldedNameBytes(name, map, prefix);
+}
+
+let foldUnits = new Uint16Array(256);
+let foldBytes = Buffer.from(foldUnits.buffer);
+
+/**
+ * The folded form of a name (or of bytes `start` to `end` of it) as a string
+ * of its folded units: a map key for names compared as wineserver does.
+ * (Built in a scratch array and converted once: a flat string hashes faster
+ * than one grown a character at a time.)
+ */
+export function foldedString(name: Buffer, map: CaseMap = wineCaseMap(), start = 0, end = name.length): string {
+  const units = (end - start) >> 1;
+  if (units > foldUnits.length) {
+    foldUnits = new Uint16Array(units);
+    foldBytes = Buffer.from(foldUnits.buffer);
+  }
+  for (let i = 0, at = start; i < units; i++, at += 2) foldUnits[i] = map.lower(name[at] | (name[at + 1] << 8));
+  return foldBytes.toString('utf16le', 0, units * 2);
 }
 
 /** Whether two names are equal as wineserver compares them. */
@@ -49,8 +71,8 @@ export function sameName(a: Buffer, b: Buffer, map: CaseMap = wineCaseMap()): bo
 
 export const utf16 = (s: string): Buffer => Buffer.from(s, 'utf16le');
 
-/** The units of `name` up to (not including) the first backslash, in bytes. */
-export function pathElementLength(name: Buffer): number {
-  for (let i = 0; i + 1 < name.length; i += 2) if (name.readUInt16LE(i) === 0x5c) return i;
-  return name.length & ~1;
+/** The units of `name` (from byte `start` on) up to, not including, the first backslash, in bytes. */
+export function pathElementLength(name: Buffer, start = 0): number {
+  for (let i = start; i + 1 < name.length; i += 2) if (name[i] === 0x5c && name[i + 1] === 0) return i - start;
+  return (name.length - start) & ~1;
 }

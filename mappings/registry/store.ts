@@ -35,7 +35,9 @@ import {
   readName,
   type Session,
 } from '../../backends/primitives.ts';
+import { randomFillSync } from 'node:crypto';
 import { wineCaseMap, type CaseMap } from '../casemap.ts';
+import { DEFAULT_CACHE_LIMIT, RegistryCache, sharedCache, type KeyState, type RegistryCacheStats } from './cache.ts';
 import {
   decodeKeyHeader,
   decodeKeyRecord,
@@ -50,12 +52,13 @@ import {
   type KeyRecord,
   type SubkeyEntry,
 } from './record.ts';
-import { compareNames, foldedKey, pathElementLength, sameName, searchSorted, utf16 } from './names.ts';
+import { compareNames, foldedKey, foldedString, pathElementLength, sameName, searchSorted, utf16 } from './names.ts';
 import * as S from './status.ts';
 
 const TREE_NAME = 'registry:tree';
-const TREE_MAGIC = 0x31657274; // 'tre1'
-const TREE_SIZE = 16;
+const TREE_MAGIC = 0x32657274; // 'tre2'
+const TREE_SIZE = 32;
+const TREE_NONCE_OFFSET = 24;
 export const OBJ_INHERIT = 0x02;
 export const OBJ_PERMANENT = 0x10;
 export const OBJ_CASE_INSENSITIVE = 0x40;
@@ -90,12 +93,14 @@ export interface RegistryOptions {
   /** The clock for last-write times (default: the system clock). */
   now?: () => bigint;
   map?: CaseMap;
+  /** Keys kept decoded between operations (cache.ts; default DEFAULT_CACHE_LIMIT, 0: none). */
+  cacheLimit?: number;
 }
 
 const hex8 = (id: number) => id.toString(16).padStart(8, '0');
 const keyName = (id: number) => `regkey:${hex8(id)}`;
 const subName = (id: number) => `regsub:${hex8(id)}`;
-const indexName = (parent: number, name: Buffer, map: CaseMap) => Buffer.concat([Buffer.from(`regname:${hex8(parent)}\\`), foldedKey(name, map)]);
+const indexName = (parent: number, name: Buffer, map: CaseMap) => foldedKey(name, map, `regname:${hex8(parent)}\\`);
 
 function readAll(session: Session, handle: number, where: string): Buffer {
   const size = session.size(handle);
@@ -123,107 +128,178 @@ export interface Resolution {
   directory?: boolean;
 }
 
-interface Cached {
+/** A touch_key of one transaction, for change notification: the key and its ancestors at the time, and what changed. */
+export interface KeyTouch {
+  /** The touched key first, then each parent up to the root. */
+  chain: number[];
+  /** REG_NOTIFY_CHANGE_NAME (1) or REG_NOTIFY_CHANGE_LAST_SET (4). */
+  change: number;
+}
+
+/** What one operation changed of a key, written back by commit(). */
+interface Pending {
+  /** The key's entry (the cache's own object, changed in place). */
+  state: KeyState;
+  recordDirty: boolean;
+  subkeysDirty: boolean;
+  modifDirty: boolean;
+  unlinkAfterCommit: boolean;
+}
+
+/** A primitive handle on regkey:<id> this operation uses: opened by it (closed by release) or a proxy handle's. */
+interface KeyHandle {
   handle: number;
   owned: boolean;
-  header: KeyHeader;
-  record?: KeyRecord;
-  recordDirty?: boolean;
-  subkeys?: SubkeyEntry[];
-  subkeysDirty?: boolean;
-  modifDirty?: boolean;
-  unlinkAfterCommit?: boolean;
+}
+
+// Scratch space for fixed-size reads and writes; every use is synchronous and copies out.
+const HEADER_SCRATCH = Buffer.alloc(KEY_HEADER_SIZE);
+const WORD_SCRATCH = Buffer.alloc(8);
+const EMPTY = Buffer.alloc(0);
+
+function sameHeader(a: KeyHeader, b: KeyHeader): boolean {
+  return a.id === b.id && a.parent === b.parent && a.flags === b.flags && a.modif === b.modif;
 }
 
 /**
- * One operation on the tree, under the tree lock. Records are read lazily
- * (header, full record, subkey list) and written back by commit().
+ * One operation on the tree, under the tree lock. Keys are read lazily
+ * (header, full record, subkey list) through the store's cache (cache.ts),
+ * changed in place, and written back by commit().
  */
 export class RegistryTx {
-  private readonly cache = new Map<number, Cached>();
   changed = false;
+  /** Touches with a change kind, kept only when the store journals them (RegistryStore.journalTouches). */
+  touches: KeyTouch[] | null = null;
+  /** Whether this operation wrote, or will write at commit, any registry object. */
+  private wrote = false;
+  /** The cache was found incoherent during this operation: it must not be trusted after it either. */
+  private poisoned = false;
+  private handles: Map<number, KeyHandle> | null = null;
+  private pending: Map<number, Pending> | null = null;
+  private time: bigint | undefined;
 
   constructor(
     readonly session: Session,
     readonly map: CaseMap,
-    readonly now: bigint,
+    private readonly clock: () => bigint,
     readonly rootId: number,
     private readonly treeHandle: number,
+    private readonly cache: RegistryCache,
   ) {}
+
+  /** The time of this operation (wineserver's current_time): the store's clock, read on first use. */
+  get now(): bigint {
+    return (this.time ??= this.clock());
+  }
 
   // -- reading
 
-  private entry(id: number): Cached {
-    let cached = this.cache.get(id);
-    if (cached) return cached;
+  /** A primitive handle on the key's object for this operation. */
+  private handleOf(id: number): number {
+    const known = this.handles?.get(id);
+    if (known) return known.handle;
     const handle = this.session.open(keyName(id));
     if (handle < 0) throw new RegistryStoreError(`opening ${keyName(id)} failed (${handle})`);
-    const head = Buffer.alloc(KEY_HEADER_SIZE);
-    check(this.session.getdata(handle, head, 0), `reading ${keyName(id)}`);
-    cached = { handle, owned: true, header: decodeKeyHeader(head, keyName(id)) };
-    this.cache.set(id, cached);
-    return cached;
+    (this.handles ??= new Map()).set(id, { handle, owned: true });
+    return handle;
+  }
+
+  private state(id: number): KeyState {
+    const known = this.cache.keys.get(id);
+    if (known) return known;
+    check(this.session.getdata(this.handleOf(id), HEADER_SCRATCH, 0), `reading ${keyName(id)}`);
+    const state: KeyState = { header: decodeKeyHeader(HEADER_SCRATCH, keyName(id)) };
+    this.cache.keys.set(id, state);
+    return state;
   }
 
   /** The header of the key a primitive handle (of a proxy key handle) names, deleted or not. */
   headerByHandle(primitive: number): KeyHeader {
-    const head = Buffer.alloc(KEY_HEADER_SIZE);
-    const got = this.session.getdata(primitive, head, 0);
+    const got = this.session.getdata(primitive, HEADER_SCRATCH, 0);
     if (got < 0) throw new RegistryStoreError(`reading a key through its handle failed (${got})`);
-    const header = decodeKeyHeader(head, 'key handle');
-    const cached = this.cache.get(header.id);
-    if (cached) return cached.header;
-    this.cache.set(header.id, { handle: primitive, owned: false, header });
+    const header = decodeKeyHeader(HEADER_SCRATCH, 'key handle');
+    // A deleted key has no name any more: later reads of it in this operation go through this handle.
+    if (!this.handles?.has(header.id)) (this.handles ??= new Map()).set(header.id, { handle: primitive, owned: false });
+    // Changed in this operation and not written yet: the object still holds the old header.
+    const changing = this.pending?.get(header.id);
+    if (changing) return changing.state.header;
+    const known = this.cache.keys.get(header.id);
+    if (known) {
+      // The handle reads the object itself, so this is a free check of the cache's coherence.
+      if (sameHeader(known.header, header)) return known.header;
+      this.cache.stats.incoherent++;
+      this.distrustCache();
+    }
+    this.cache.keys.set(header.id, { header });
     return header;
   }
 
+  /** Drops the shared entries; this operation's own changes stay visible to it. */
+  private distrustCache(): void {
+    this.poisoned = true;
+    this.cache.invalidate();
+    if (this.pending) for (const [id, p] of this.pending) this.cache.keys.set(id, p.state);
+  }
+
   header(id: number): KeyHeader {
-    return this.entry(id).header;
+    return this.state(id).header;
   }
 
   record(id: number): KeyRecord {
-    const cached = this.entry(id);
-    if (!cached.record) {
-      cached.record = decodeKeyRecord(readAll(this.session, cached.handle, keyName(id)), keyName(id));
-      cached.record.flags = cached.header.flags;
-      cached.record.modif = cached.header.modif;
+    const state = this.state(id);
+    if (!state.record) {
+      const record = decodeKeyRecord(readAll(this.session, this.handleOf(id), keyName(id)), keyName(id));
+      record.flags = state.header.flags;
+      record.modif = state.header.modif;
+      state.record = record;
     }
-    return cached.record;
+    return state.record;
   }
 
   subkeys(id: number): SubkeyEntry[] {
-    const cached = this.entry(id);
-    if (!cached.subkeys) {
-      if (cached.header.flags & KEY_FLAG.DELETED) return (cached.subkeys = []);
+    const state = this.state(id);
+    if (!state.subkeys) {
+      if (state.header.flags & KEY_FLAG.DELETED) return (state.subkeys = []);
       const h = this.session.open(subName(id));
       if (h < 0) throw new RegistryStoreError(`opening ${subName(id)} failed (${h})`);
       try {
-        cached.subkeys = decodeSubkeys(readAll(this.session, h, subName(id)), subName(id));
+        state.subkeys = decodeSubkeys(readAll(this.session, h, subName(id)), subName(id));
       } finally {
         this.session.close(h);
       }
     }
-    return cached.subkeys;
+    return state.subkeys;
   }
 
   /** The subkey of `parent` named `name` (case-insensitively), by the index. */
   findSubkey(parent: number, name: Buffer): number {
-    if (!name.length) return 0;
-    const cached = this.cache.get(parent);
-    if (cached?.subkeys) {
-      const at = searchSorted(cached.subkeys, name, (s) => s.name, this.map);
-      return at >= 0 ? cached.subkeys[at].id : 0;
+    return this.childOf(parent, name, 0, name.length);
+  }
+
+  /** findSubkey of the name in bytes `start` to `end` of `path`: a path element, looked up without copying it out. */
+  private childOf(parent: number, path: Buffer, start: number, end: number): number {
+    if (end <= start) return 0;
+    const list = this.cache.keys.get(parent)?.subkeys;
+    if (list) {
+      const at = searchSorted(list, path.subarray(start, end), (s) => s.name, this.map);
+      return at >= 0 ? list[at].id : 0;
     }
-    const h = this.session.open(indexName(parent, name, this.map));
-    if (h === -WK_ENOENT) return 0;
-    if (h < 0) throw new RegistryStoreError(`opening a registry index entry failed (${h})`);
-    try {
-      const data = Buffer.alloc(4);
-      if (this.session.getdata(h, data, 0) !== 4) throw new RegistryStoreError('registry index entry is not 4 bytes');
-      return data.readUInt32LE(0);
-    } finally {
-      this.session.close(h);
+    const folded = foldedString(path, this.map, start, end);
+    const known = this.cache.lookup(parent, folded);
+    if (known !== undefined) return known;
+    let id = 0;
+    const h = this.session.open(indexName(parent, path.subarray(start, end), this.map));
+    if (h !== -WK_ENOENT) {
+      if (h < 0) throw new RegistryStoreError(`opening a registry index entry failed (${h})`);
+      try {
+        if (this.session.getdata(h, WORD_SCRATCH, 0) !== 4) throw new RegistryStoreError('registry index entry is not 4 bytes');
+        id = WORD_SCRATCH.readUInt32LE(0);
+      } finally {
+        this.session.close(h);
+      }
     }
+    this.cache.remember(parent, folded, id);
+    return id;
   }
 
   findValue(id: number, name: Buffer): number {
@@ -244,35 +320,60 @@ export class RegistryTx {
 
   // -- changing
 
+  /** The key's change entry in this operation. */
+  private mark(id: number): Pending {
+    this.wrote = true;
+    let p = this.pending?.get(id);
+    if (!p) {
+      p = { state: this.state(id), recordDirty: false, subkeysDirty: false, modifDirty: false, unlinkAfterCommit: false };
+      (this.pending ??= new Map()).set(id, p);
+    }
+    return p;
+  }
+
   /** Marks the key's record (name, class, values, flags) to be written back. */
   touchRecord(id: number): KeyRecord {
-    const cached = this.entry(id);
-    this.record(id);
-    cached.recordDirty = true;
-    return cached.record!;
+    const p = this.mark(id);
+    const record = this.record(id);
+    p.recordDirty = true;
+    return record;
   }
 
+  /**
+   * Marks the key's subkey list, changed in place or replaced, to be written
+   * back. (In place is safe: an operation that fails before its commit drops
+   * the cache, see RegistryStore.run.)
+   */
   private setSubkeys(id: number, list: SubkeyEntry[]): void {
-    const cached = this.entry(id);
-    cached.subkeys = list;
-    cached.subkeysDirty = true;
+    const p = this.mark(id);
+    p.state.subkeys = list;
+    p.subkeysDirty = true;
   }
 
-  /** wineserver's touch_key: a new last-write time (notifications are the caller's). */
-  touch(id: number): void {
-    const cached = this.entry(id);
-    cached.header.modif = this.now;
-    if (cached.record) cached.record.modif = this.now;
-    cached.modifDirty = true;
+  /**
+   * wineserver's touch_key: a new last-write time. `change` (REG_NOTIFY_CHANGE_*)
+   * is journaled for change notification when the store keeps a journal;
+   * the notifications themselves are the caller's.
+   */
+  touch(id: number, change = 0): void {
+    if (change && this.touches) {
+      const chain: number[] = [];
+      for (let at = id; at; at = this.header(at).parent) chain.push(at);
+      this.touches.push({ chain, change });
+    }
+    const p = this.mark(id);
+    p.state.header.modif = this.now;
+    if (p.state.record) p.state.record.modif = this.now;
+    p.modifDirty = true;
     this.noteChange(id);
   }
 
   /** Sets a key's last-write time (the loader's update_key_time). */
   setModif(id: number, modif: bigint): void {
-    const cached = this.entry(id);
-    cached.header.modif = modif;
-    if (cached.record) cached.record.modif = modif;
-    cached.modifDirty = true;
+    const p = this.mark(id);
+    p.state.header.modif = modif;
+    if (p.state.record) p.state.record.modif = modif;
+    p.modifDirty = true;
   }
 
   /** Counts a change for the saver unless it is to a volatile key. */
@@ -282,28 +383,40 @@ export class RegistryTx {
 
   /** Creates a subkey; the caller checked that none of that name exists. */
   createSubkey(parent: number, name: Buffer, flags: number, modif: bigint, klass: Buffer | null = null): KeyHeader {
-    const handle = check(this.session.create('regkey', Buffer.alloc(0), WK_CREATE_PERMANENT), 'creating a key object');
+    this.wrote = true;
+    const handle = check(this.session.create('regkey', EMPTY, WK_CREATE_PERMANENT), 'creating a key object');
     const full = readName(this.session, handle);
     if (typeof full === 'number') throw new RegistryStoreError(`reading a new key's name failed (${full})`);
     const id = parseInt(full.toString('latin1').slice('regkey:'.length), 16);
+    (this.handles ??= new Map()).set(id, { handle, owned: true });
     const record: KeyRecord = { id, parent, flags, modif, name: Buffer.from(name), klass, values: [] };
     check(this.session.setdata(handle, encodeKeyRecord(record), 0, WK_SETDATA_TRUNCATE), 'writing a new key');
     const sub = check(this.session.create(subName(id), encodeSubkeys([]), WK_CREATE_PERMANENT), `creating ${subName(id)}`);
     this.session.close(sub);
     const header: KeyHeader = { id, parent, flags, modif };
-    this.cache.set(id, { handle, owned: true, header, record, subkeys: [] });
+    this.cache.keys.set(id, { header, record, subkeys: [] });
     if (parent) {
-      const idx = Buffer.alloc(4);
-      idx.writeUInt32LE(id, 0);
-      const ih = check(this.session.create(indexName(parent, name, this.map), idx, WK_CREATE_PERMANENT), 'creating a registry index entry');
-      this.session.close(ih);
-      const list = [...this.subkeys(parent)];
+      this.createIndexEntry(parent, name, id);
+      const list = this.subkeys(parent);
       const at = searchSorted(list, name, (s) => s.name, this.map);
       list.splice(at >= 0 ? at : -at - 1, 0, { id, name: Buffer.from(name), classLength: klass?.length ?? 0 });
       this.setSubkeys(parent, list);
     }
     this.noteChange(id);
     return header;
+  }
+
+  private createIndexEntry(parent: number, name: Buffer, id: number): void {
+    this.wrote = true;
+    WORD_SCRATCH.writeUInt32LE(id, 0);
+    const ih = check(this.session.create(indexName(parent, name, this.map), WORD_SCRATCH.subarray(0, 4), WK_CREATE_PERMANENT), 'creating a registry index entry');
+    this.session.close(ih);
+    this.cache.remember(parent, foldedString(name, this.map), id);
+  }
+
+  private removeIndexEntry(parent: number, name: Buffer): void {
+    this.unlinkByName(indexName(parent, name, this.map));
+    this.cache.remember(parent, foldedString(name, this.map), 0);
   }
 
   /** Replaces a key's class, keeping the parent's subkey entry in step. */
@@ -326,7 +439,7 @@ export class RegistryTx {
   setFlags(id: number, flags: number): void {
     const record = this.touchRecord(id);
     record.flags = flags;
-    this.entry(id).header.flags = flags;
+    this.state(id).header.flags = flags;
   }
 
   /** Removes a key without subkeys from the tree (it lives on through open handles). */
@@ -335,38 +448,36 @@ export class RegistryTx {
     const parent = record.parent;
     this.setFlags(id, record.flags | KEY_FLAG.DELETED);
     this.noteChange(parent || id);
-    const list = [...this.subkeys(parent)];
+    const list = this.subkeys(parent);
     const at = searchSorted(list, record.name, (s) => s.name, this.map);
     if (at >= 0) list.splice(at, 1);
     this.setSubkeys(parent, list);
-    this.unlinkByName(indexName(parent, record.name, this.map));
+    this.removeIndexEntry(parent, record.name);
     this.unlinkByName(subName(id));
-    const cached = this.entry(id);
-    cached.subkeys = [];
-    cached.subkeysDirty = false;
-    // The record is written (with DELETED) by commit() through the handle we hold, then the name goes.
-    cached.unlinkAfterCommit = true;
+    const p = this.mark(id);
+    p.state.subkeys = [];
+    p.subkeysDirty = false;
+    // commit() writes the record (with DELETED) through a handle on the key, then its name goes.
+    p.unlinkAfterCommit = true;
   }
 
   /** Gives a key a new name among its siblings (the caller checked the name is free). */
   renameKey(id: number, name: Buffer): void {
     const record = this.touchRecord(id);
     const parent = record.parent;
-    const list = [...this.subkeys(parent)];
+    const list = this.subkeys(parent);
     const old = searchSorted(list, record.name, (s) => s.name, this.map);
     const entry = old >= 0 ? list.splice(old, 1)[0] : { id, classLength: record.klass?.length ?? 0, name };
-    this.unlinkByName(indexName(parent, record.name, this.map));
+    this.removeIndexEntry(parent, record.name);
     record.name = Buffer.from(name);
     const at = searchSorted(list, name, (s) => s.name, this.map);
     list.splice(at >= 0 ? at : -at - 1, 0, { ...entry, name: Buffer.from(name) });
     this.setSubkeys(parent, list);
-    const idx = Buffer.alloc(4);
-    idx.writeUInt32LE(id, 0);
-    const ih = check(this.session.create(indexName(parent, name, this.map), idx, WK_CREATE_PERMANENT), 'creating a registry index entry');
-    this.session.close(ih);
+    this.createIndexEntry(parent, name, id);
   }
 
   private unlinkByName(name: string | Buffer): void {
+    this.wrote = true;
     const h = this.session.open(name);
     if (h === -WK_ENOENT) return;
     check(h, 'opening a registry object to unlink');
@@ -379,41 +490,65 @@ export class RegistryTx {
     return this.session.open(keyName(id));
   }
 
-  /** Writes every change back and closes the handles this operation opened. */
+  /**
+   * Writes every change back, advances the tree's counters (the change
+   * counter when a non-volatile key changed, the generation whenever anything
+   * was written) and closes the handles this operation opened.
+   */
   commit(): void {
-    for (const [id, c] of this.cache) {
-      if (c.recordDirty && c.record) {
-        c.record.flags = c.header.flags;
-        c.record.modif = c.header.modif;
-        check(this.session.setdata(c.handle, encodeKeyRecord(c.record), 0, WK_SETDATA_TRUNCATE), `writing ${keyName(id)}`);
-      } else if (c.modifDirty) {
-        const t = Buffer.alloc(8);
-        t.writeBigInt64LE(c.header.modif, 0);
-        check(this.session.setdata(c.handle, t, MODIF_OFFSET, 0), `writing the time of ${keyName(id)}`);
-      }
-      if (c.subkeysDirty && c.subkeys) {
-        const h = check(this.session.open(subName(id)), `opening ${subName(id)}`);
-        try {
-          check(this.session.setdata(h, encodeSubkeys(c.subkeys), 0, WK_SETDATA_TRUNCATE), `writing ${subName(id)}`);
-        } finally {
-          this.session.close(h);
+    if (this.pending) {
+      for (const [id, p] of this.pending) {
+        const { header, record, subkeys } = p.state;
+        if (p.recordDirty && record) {
+          record.flags = header.flags;
+          record.modif = header.modif;
+          check(this.session.setdata(this.handleOf(id), encodeKeyRecord(record), 0, WK_SETDATA_TRUNCATE), `writing ${keyName(id)}`);
+        } else if (p.modifDirty) {
+          WORD_SCRATCH.writeBigInt64LE(header.modif, 0);
+          check(this.session.setdata(this.handleOf(id), WORD_SCRATCH, MODIF_OFFSET, 0), `writing the time of ${keyName(id)}`);
+        }
+        if (p.subkeysDirty && subkeys) {
+          const h = check(this.session.open(subName(id)), `opening ${subName(id)}`);
+          try {
+            check(this.session.setdata(h, encodeSubkeys(subkeys), 0, WK_SETDATA_TRUNCATE), `writing ${subName(id)}`);
+          } finally {
+            this.session.close(h);
+          }
+        }
+        if (p.unlinkAfterCommit) {
+          const known = this.handles?.get(id);
+          if (known?.owned) this.session.unlink(known.handle);
+          else this.unlinkByName(keyName(id));
         }
       }
-      if (c.unlinkAfterCommit && c.owned) this.session.unlink(c.handle);
-      else if (c.unlinkAfterCommit) this.unlinkByName(keyName(id));
     }
-    if (this.changed) {
-      const gen = Buffer.alloc(4);
-      check(this.session.getdata(this.treeHandle, gen, 12), 'reading the registry change counter');
-      gen.writeUInt32LE((gen.readUInt32LE(0) + 1) >>> 0, 0);
-      check(this.session.setdata(this.treeHandle, gen, 12, 0), 'writing the registry change counter');
+    if (this.wrote || this.changed) {
+      const generation = advanceTree(this.session, this.treeHandle, this.changed);
+      // This cache saw every change of this generation (it made them).
+      this.cache.generation = this.poisoned ? -1 : generation;
     }
     this.release();
   }
 
+  /**
+   * After fn or commit threw: what this operation changed may be half
+   * written, so no cache (ours, or another process's) may keep trusting what
+   * it knew.
+   */
+  abandon(): void {
+    this.cache.invalidate();
+    if (!this.wrote) return;
+    try {
+      advanceTree(this.session, this.treeHandle, false);
+    } catch {
+      // The store is broken already; the error in flight says so.
+    }
+  }
+
   release(): void {
-    for (const c of this.cache.values()) if (c.owned) this.session.close(c.handle);
-    this.cache.clear();
+    if (this.handles) for (const h of this.handles.values()) if (h.owned) this.session.close(h.handle);
+    this.handles = null;
+    this.pending = null;
   }
 
   // -- path resolution (wineserver's lookup_named_object + key_lookup_name)
@@ -432,7 +567,7 @@ export class RegistryTx {
     let rest: Buffer | null;
     if (start) {
       if (name.length >= 2 && name.readUInt16LE(0) === BACKSLASH) return { status: S.STATUS_OBJECT_PATH_SYNTAX_BAD };
-      if (name.length < 2) return { status: 0, key: start, left: Buffer.alloc(0) };
+      if (name.length < 2) return { status: 0, key: start, left: EMPTY };
       cur = start;
       rest = name;
     } else {
@@ -449,36 +584,41 @@ export class RegistryTx {
       cur = this.header(this.rootId);
       rest = elem.length + 2 <= path.length - 1 ? path.subarray(elem.length + 2) : null;
     }
+    // What is left to walk: `rest` from byte `at` on (none: rest is null).
+    let at = 0;
     for (;;) {
       if (cur.flags & KEY_FLAG.DELETED) return { status: S.STATUS_KEY_DELETED };
       if (cur.flags & KEY_FLAG.SYMLINK) {
-        const restLength = rest?.length ?? 0;
-        if (!restLength && attributes & OBJ_OPENLINK) return { status: 0, key: cur, left: Buffer.alloc(0) };
-        const at = this.findValue(cur.id, SYMLINK_VALUE);
-        const value = at >= 0 ? this.record(cur.id).values[at] : undefined;
+        const restLength = rest ? rest.length - at : 0;
+        if (!restLength && attributes & OBJ_OPENLINK) return { status: 0, key: cur, left: EMPTY };
+        const found = this.findValue(cur.id, SYMLINK_VALUE);
+        const value = found >= 0 ? this.record(cur.id).values[found] : undefined;
         if (!value || value.data.length < 2 || value.data.readUInt16LE(0) !== BACKSLASH) return { status: S.STATUS_OBJECT_NAME_NOT_FOUND };
         const target = this.resolve(null, value.data.subarray(0, value.data.length & ~1), OBJ_CASE_INSENSITIVE, depth + 1);
         if (target.status) return target;
         if (!target.key) return { status: S.STATUS_NOT_SUPPORTED }; // a link to a directory of the object namespace
-        const left = target.left ?? Buffer.alloc(0);
-        if (!restLength) rest = left.length ? left : null;
-        else if (left.length) return { status: S.STATUS_OBJECT_NAME_NOT_FOUND };
+        const left = target.left ?? EMPTY;
+        if (!restLength) {
+          rest = left.length ? left : null;
+          at = 0;
+        } else if (left.length) return { status: S.STATUS_OBJECT_NAME_NOT_FOUND };
         cur = target.key;
         continue;
       }
-      if (rest === null) return { status: 0, key: cur, left: Buffer.alloc(0) };
-      const elemLength = pathElementLength(rest);
+      if (rest === null) return { status: 0, key: cur, left: EMPTY };
+      const elemLength = pathElementLength(rest, at);
       if (elemLength > MAX_KEY_NAME_UNITS * 2) return { status: S.STATUS_INVALID_PARAMETER };
-      let next = elemLength;
-      while (next + 1 < rest.length && rest.readUInt16LE(next) === BACKSLASH) next += 2;
-      const elem = rest.subarray(0, elemLength);
-      const child = this.findSubkey(cur.id, elem);
+      const elemEnd = at + elemLength;
+      let next = elemEnd;
+      while (next + 1 < rest.length && rest[next] === BACKSLASH && rest[next + 1] === 0) next += 2;
+      const child = this.childOf(cur.id, rest, at, elemEnd);
       const more = next + 1 < rest.length;
       if (!child) {
         if (more) return { status: S.STATUS_OBJECT_NAME_NOT_FOUND };
-        return { status: 0, key: cur, left: elem };
+        return { status: 0, key: cur, left: rest.subarray(at, elemEnd) };
       }
-      rest = more ? rest.subarray(next) : null;
+      if (more) at = next;
+      else rest = null;
       cur = this.header(child);
     }
   }
@@ -491,29 +631,86 @@ export interface TreeInfo {
   rootId: number;
   arch: Arch;
   changes: number;
+  /** Bumped by every operation that writes (cache.ts). */
+  generation: number;
 }
 
-function encodeTree(info: TreeInfo): Buffer {
+const TWO_32 = 0x100000000;
+
+function newTree(): Buffer {
   const data = Buffer.alloc(TREE_SIZE);
   data.writeUInt32LE(TREE_MAGIC, 0);
-  data.writeUInt32LE(info.rootId, 4);
-  data.writeUInt32LE(ARCH_CODES.indexOf(info.arch), 8);
-  data.writeUInt32LE(info.changes >>> 0, 12);
+  randomFillSync(data, TREE_NONCE_OFFSET, 8);
   return data;
 }
 
-function readTree(session: Session, handle: number): TreeInfo {
-  const data = Buffer.alloc(TREE_SIZE);
+function readTree(session: Session, handle: number, data: Buffer = Buffer.alloc(TREE_SIZE)): TreeInfo {
   const got = session.getdata(handle, data, 0);
   if (got !== TREE_SIZE || data.readUInt32LE(0) !== TREE_MAGIC) throw new RegistryStoreError(`${TREE_NAME} is not a winekernel registry (${got} bytes)`);
-  return { rootId: data.readUInt32LE(4), arch: ARCH_CODES[data.readUInt32LE(8)] ?? 'unknown', changes: data.readUInt32LE(12) };
+  return {
+    rootId: data.readUInt32LE(4),
+    arch: ARCH_CODES[data.readUInt32LE(8)] ?? 'unknown',
+    changes: data.readUInt32LE(12),
+    generation: data.readUInt32LE(16) + data.readUInt32LE(20) * TWO_32,
+  };
+}
+
+/** The tree's nonce (random, fixed when the tree object was created): tells this instance's tree from any other's. */
+function treeNonce(session: Session, handle: number): string {
+  const data = Buffer.alloc(8);
+  if (session.getdata(handle, data, TREE_NONCE_OFFSET) !== 8) throw new RegistryStoreError(`reading the nonce of ${TREE_NAME} failed`);
+  return data.toString('hex');
+}
+
+const COUNTERS_SCRATCH = Buffer.alloc(12);
+
+/**
+ * Advances the tree's counters after a write (caller holds the lock
+ * exclusively): the generation always, the change counter when a
+ * non-volatile key changed. Returns the new generation.
+ */
+function advanceTree(session: Session, treeHandle: number, changed: boolean): number {
+  const data = COUNTERS_SCRATCH;
+  if (session.getdata(treeHandle, data, 12) !== 12) throw new RegistryStoreError('reading the registry counters failed');
+  if (changed) data.writeUInt32LE((data.readUInt32LE(0) + 1) >>> 0, 0);
+  const generation = (data.readUInt32LE(4) + data.readUInt32LE(8) * TWO_32 + 1) % Number.MAX_SAFE_INTEGER;
+  data.writeUInt32LE(generation % TWO_32, 4);
+  data.writeUInt32LE(Math.floor(generation / TWO_32), 8);
+  check(session.setdata(treeHandle, data, 12, 0), 'writing the registry counters');
+  return generation;
+}
+
+/** $WINEKERNEL_REGISTRY_CACHE_LIMIT (keys; 0 turns the cache off, for comparison or diagnosis), else the default. */
+function cacheLimitFromEnvironment(): number {
+  const value = process.env.WINEKERNEL_REGISTRY_CACHE_LIMIT;
+  if (value === undefined || value === '') return DEFAULT_CACHE_LIMIT;
+  const limit = Number(value);
+  if (!Number.isSafeInteger(limit) || limit < 0) throw new RegistryStoreError(`WINEKERNEL_REGISTRY_CACHE_LIMIT must be a number of keys, not '${value}'`);
+  return limit;
 }
 
 /** The registry of one instance: where translators and the .reg loader meet. */
 export class RegistryStore {
   readonly map: CaseMap;
   private readonly now: () => bigint;
+  private readonly cacheLimit: number;
   private treeHandle = 0;
+  /** Bound on first use (the tree's nonce names the instance). */
+  private cache: RegistryCache | null = null;
+  private readonly treeScratch = Buffer.alloc(TREE_SIZE);
+  /** Committed touches not yet taken, when journaling (live change notification); null otherwise. */
+  private journal: KeyTouch[] | null = null;
+
+  /** From now on, keep the touches of committed write transactions for takeTouches(). */
+  journalTouches(): void {
+    this.journal ??= [];
+  }
+
+  /** The touches committed since the last call (empty when not journaling). */
+  takeTouches(): KeyTouch[] {
+    if (!this.journal?.length) return [];
+    return this.journal.splice(0);
+  }
 
   constructor(
     readonly session: Session,
@@ -521,6 +718,12 @@ export class RegistryStore {
   ) {
     this.map = options.map ?? wineCaseMap();
     this.now = options.now ?? systemTime;
+    this.cacheLimit = options.cacheLimit ?? cacheLimitFromEnvironment();
+  }
+
+  /** The cache this store's operations use (shared with the other stores of the instance in this process), once bound. */
+  get cacheStats(): RegistryCacheStats | null {
+    return this.cache?.stats ?? null;
   }
 
   /** Whether the instance holds a registry yet. */
@@ -543,8 +746,10 @@ export class RegistryStore {
   setArch(arch: Arch): void {
     const h = check(this.session.open(TREE_NAME), `opening ${TREE_NAME}`);
     try {
-      const info = readTree(this.session, h);
-      check(this.session.setdata(h, encodeTree({ ...info, arch }), 0, WK_SETDATA_TRUNCATE), `writing ${TREE_NAME}`);
+      readTree(this.session, h);
+      const code = Buffer.alloc(4);
+      code.writeUInt32LE(ARCH_CODES.indexOf(arch), 0);
+      check(this.session.setdata(h, code, 8, 0), `writing ${TREE_NAME}`);
     } finally {
       this.session.close(h);
     }
@@ -557,60 +762,75 @@ export class RegistryStore {
    * inherited from a holder that died mid-update is repaired first.
    */
   async run<T>(mode: 'read' | 'write', fn: (tx: RegistryTx) => T): Promise<T> {
-    const info = { created: false };
+    let created = false;
     // The anchor stays open for the store's life: one open per operation would cost more than the operation.
     if (!this.treeHandle) {
-      this.treeHandle = check(this.session.create(TREE_NAME, encodeTree({ rootId: 0, arch: 'unknown', changes: 0 }), WK_CREATE_OPEN_EXISTING | WK_CREATE_PERMANENT, info), `opening ${TREE_NAME}`);
+      const info = { created: false };
+      this.treeHandle = check(this.session.create(TREE_NAME, newTree(), WK_CREATE_OPEN_EXISTING | WK_CREATE_PERMANENT, info), `opening ${TREE_NAME}`);
+      created = info.created;
     }
     const handle = this.treeHandle;
-    {
-      let locked = await this.session.lock(handle, mode === 'write' || info.created ? WK_LOCK_EXCLUSIVE : WK_LOCK_SHARED);
-      if (locked === -WK_EOWNERDEAD) {
-        if (mode === 'read' && !info.created) {
-          this.session.unlock(handle);
-          const ex = await this.session.lock(handle, WK_LOCK_EXCLUSIVE);
-          if (ex !== 0 && ex !== -WK_EOWNERDEAD) check(ex, `locking ${TREE_NAME}`);
-          repairRegistry(this.session, handle, this.map);
-          this.session.unlock(handle);
-          locked = await this.session.lock(handle, WK_LOCK_SHARED);
-        } else {
-          repairRegistry(this.session, handle, this.map);
-          locked = 0;
-        }
-      }
-      if (locked !== 0 && locked !== -WK_EOWNERDEAD) check(locked, `locking ${TREE_NAME}`);
-      try {
-        let tree = readTree(this.session, handle);
-        if (!tree.rootId) {
-          if (mode === 'read' && !info.created) {
-            // Someone else is creating it right now; take the exclusive lock and look again.
-            this.session.unlock(handle);
-            check(await this.session.lock(handle, WK_LOCK_EXCLUSIVE), `locking ${TREE_NAME}`);
-            tree = readTree(this.session, handle);
-          }
-          if (!tree.rootId) tree = this.createRoot(handle);
-        }
-        const tx = new RegistryTx(this.session, this.map, this.now(), tree.rootId, handle);
-        try {
-          const result = fn(tx);
-          tx.commit();
-          return result;
-        } finally {
-          tx.release();
-        }
-      } finally {
+    // A lock granted at once is a number: no await, so the operation runs in this turn of the loop.
+    let locked = this.session.lock(handle, mode === 'write' || created ? WK_LOCK_EXCLUSIVE : WK_LOCK_SHARED);
+    if (typeof locked !== 'number') locked = await locked;
+    if (locked === -WK_EOWNERDEAD) {
+      this.cache?.invalidate();
+      if (mode === 'read' && !created) {
         this.session.unlock(handle);
+        const ex = await this.session.lock(handle, WK_LOCK_EXCLUSIVE);
+        if (ex !== 0 && ex !== -WK_EOWNERDEAD) check(ex, `locking ${TREE_NAME}`);
+        repairRegistry(this.session, handle, this.map);
+        this.session.unlock(handle);
+        locked = await this.session.lock(handle, WK_LOCK_SHARED);
+      } else {
+        repairRegistry(this.session, handle, this.map);
+        locked = 0;
       }
+    }
+    if (locked !== 0 && locked !== -WK_EOWNERDEAD) check(locked, `locking ${TREE_NAME}`);
+    try {
+      let tree = readTree(this.session, handle, this.treeScratch);
+      const cache = (this.cache ??= this.cacheLimit ? sharedCache(treeNonce(this.session, handle), this.map, this.cacheLimit) : new RegistryCache(this.map, 0));
+      if (!tree.rootId) {
+        if (mode === 'read' && !created) {
+          // Someone else is creating it right now; take the exclusive lock and look again.
+          this.session.unlock(handle);
+          check(await this.session.lock(handle, WK_LOCK_EXCLUSIVE), `locking ${TREE_NAME}`);
+          tree = readTree(this.session, handle, this.treeScratch);
+        }
+        if (!tree.rootId) tree = this.createRoot(handle, tree, cache);
+      }
+      cache.validate(tree.generation);
+      const tx = new RegistryTx(this.session, this.map, this.now, tree.rootId, handle, cache);
+      if (this.journal && mode === 'write') tx.touches = [];
+      let committed = false;
+      try {
+        const result = fn(tx);
+        tx.commit();
+        committed = true;
+        if (tx.touches?.length) this.journal!.push(...tx.touches);
+        return result;
+      } finally {
+        if (!committed) tx.abandon();
+        tx.release();
+        cache.trim();
+      }
+    } finally {
+      this.session.unlock(handle);
     }
   }
 
-  private createRoot(treeHandle: number): TreeInfo {
-    const tx = new RegistryTx(this.session, this.map, this.now(), 0, treeHandle);
+  private createRoot(treeHandle: number, tree: TreeInfo, cache: RegistryCache): TreeInfo {
+    cache.validate(tree.generation);
+    const tx = new RegistryTx(this.session, this.map, this.now, 0, treeHandle, cache);
     const root = tx.createSubkey(0, REGISTRY_NAME, 0, this.now());
     tx.commit();
-    const info: TreeInfo = { rootId: root.id, arch: 'unknown', changes: 0 };
-    check(this.session.setdata(treeHandle, encodeTree(info), 0, WK_SETDATA_TRUNCATE), `writing ${TREE_NAME}`);
-    return info;
+    // The root id, and the change counter back to 0: an empty tree is not a change to save.
+    const data = Buffer.alloc(12);
+    data.writeUInt32LE(root.id, 0);
+    data.writeUInt32LE(ARCH_CODES.indexOf(tree.arch), 4);
+    check(this.session.setdata(treeHandle, data, 4, 0), `writing ${TREE_NAME}`);
+    return readTree(this.session, treeHandle, this.treeScratch);
   }
 }
 
@@ -635,7 +855,8 @@ function listNamespace(session: Session, namespace: string): Buffer[] {
  * holder of the tree lock died (caller holds it exclusively). Each record's
  * parent pointer is the truth: a key whose parent no longer exists is
  * removed, every other key is listed (once, by its current name) in its
- * parent's subkey list and index; stray index entries and lists go.
+ * parent's subkey list and index; stray index entries and lists go. The
+ * tree's generation moves on, so no cache keeps what it knew.
  */
 export function repairRegistry(session: Session, treeHandle: number, map: CaseMap = wineCaseMap()): { keys: number; removed: number } {
   const tree = readTree(session, treeHandle);
@@ -709,5 +930,7 @@ export function repairRegistry(session: Session, treeHandle: number, map: CaseMa
       }
     }
   }
+  // Whatever any process had cached of the tree is stale now (cache.ts).
+  advanceTree(session, treeHandle, false);
   return { keys: records.size - removed, removed };
 }

@@ -9,6 +9,9 @@ import type { ObjectAttributes } from '../../requests/kinds/object-attributes.ts
 import type { UnicodeStr } from '../../requests/kinds/text.ts';
 import type { ProxyHandleTable } from '../handles.ts';
 import type { PrimitiveCall, TranslatedEntry, TranslatedReply, TranslationContext } from '../translator.ts';
+import { encodeSecurityDescriptor } from '../../requests/kinds/security.ts';
+import { sdIsValid } from '../security/descriptor.ts';
+import { dropKeyDescriptor, grantKeyAccess, keyAccessWithoutDescriptor, storeCreationDescriptor } from './key-security.ts';
 import { KEY_FLAG, type KeyHeader } from './record.ts';
 import { sameName } from './names.ts';
 import * as S from './status.ts';
@@ -30,6 +33,9 @@ import {
 // ---------------------------------------------------------------------------
 // Access masks (winnt.h values)
 
+/** What a touch changed, as set_registry_notification's filter names it. */
+export const REG_NOTIFY_CHANGE_NAME = 0x1;
+export const REG_NOTIFY_CHANGE_LAST_SET = 0x4;
 export const KEY_QUERY_VALUE = 0x0001;
 export const KEY_SET_VALUE = 0x0002;
 export const KEY_CREATE_SUB_KEY = 0x0004;
@@ -41,30 +47,17 @@ export const KEY_WOW64_32KEY = 0x0200;
 export const DELETE = 0x00010000;
 export const KEY_WRITE = 0x00020006;
 export const KEY_ALL_ACCESS = 0x000f003f;
-const MAXIMUM_ALLOWED = 0x02000000;
-const GENERIC_READ = 0x80000000;
-const GENERIC_WRITE = 0x40000000;
-const GENERIC_EXECUTE = 0x20000000;
-const GENERIC_ALL = 0x10000000;
-/** The two handle-flag bits wineserver keeps in the access word. */
-const RESERVED_ALL = 0x0c000000;
-
 /**
- * The access a new key handle gets: generic rights mapped with the key type's
- * mapping, the WOW64 view bits dropped, MAXIMUM_ALLOWED turned into all key
- * rights (what check_object_access grants for an object without a security
- * descriptor, which is every key wineserver loads or creates without one).
+ * The access a new handle on a key without a security descriptor of its own
+ * gets: generic rights mapped with the key type's mapping, the WOW64 view
+ * bits dropped, MAXIMUM_ALLOWED turned into all key rights (what
+ * check_object_access grants when obj->sd is null, as for every key loaded
+ * from a prefix). Everything else asked is granted as asked, READ_CONTROL,
+ * WRITE_DAC, WRITE_OWNER and ACCESS_SYSTEM_SECURITY included. A key given a
+ * descriptor is checked against it (key-security.ts grantKeyAccess).
  */
 export function mapKeyAccess(requested: number): number {
-  let access = requested >>> 0;
-  if (access & GENERIC_READ) access |= 0x20019;
-  if (access & GENERIC_WRITE) access |= 0x20006;
-  if (access & GENERIC_EXECUTE) access |= 0x20039;
-  if (access & GENERIC_ALL) access |= KEY_ALL_ACCESS;
-  access &= ~(GENERIC_READ | GENERIC_WRITE | GENERIC_EXECUTE | GENERIC_ALL) >>> 0;
-  access &= ~(KEY_WOW64_64KEY | KEY_WOW64_32KEY | RESERVED_ALL);
-  if (access & MAXIMUM_ALLOWED) access = KEY_ALL_ACCESS;
-  return access >>> 0;
+  return keyAccessWithoutDescriptor(requested);
 }
 
 // ---------------------------------------------------------------------------
@@ -82,7 +75,7 @@ export function registryFor(session: Session, options?: RegistryOptions): Regist
 // ---------------------------------------------------------------------------
 // Handles
 
-const KEY_TYPE = 'Key';
+export const KEY_TYPE = 'Key';
 
 /** wineserver's get_handle_obj for a key: the handle's key, or the status it fails with. */
 function keyOfHandle(ctx: TranslationContext, tx: RegistryTx, handle: number, access: number): { status: number; key?: KeyHeader } {
@@ -103,16 +96,19 @@ function keyOfHandle(ctx: TranslationContext, tx: RegistryTx, handle: number, ac
 }
 
 /** get_hkey_obj: keyOfHandle, and a deleted key is STATUS_KEY_DELETED. */
-function liveKeyOfHandle(ctx: TranslationContext, tx: RegistryTx, handle: number, access: number): { status: number; key?: KeyHeader } {
+export function liveKeyOfHandle(ctx: TranslationContext, tx: RegistryTx, handle: number, access: number): { status: number; key?: KeyHeader } {
   const found = keyOfHandle(ctx, tx, handle, access);
   if (found.key && found.key.flags & KEY_FLAG.DELETED) return { status: S.STATUS_KEY_DELETED };
   return found;
 }
 
-function mintKeyHandle(ctx: TranslationContext, tx: RegistryTx, key: KeyHeader, access: number, attributes: number): number {
+/** alloc_handle: a handle on `key` for the `requested` access, checked against the key's descriptor (hkey 0 when refused). */
+export function mintKeyHandle(ctx: TranslationContext, tx: RegistryTx, key: KeyHeader, requested: number, attributes: number): { status: number; hkey: number } {
+  const granted = grantKeyAccess(tx, key.id, requested);
+  if (granted.status) return { status: granted.status, hkey: 0 };
   const primitive = tx.openKeyObject(key.id);
   if (primitive < 0) throw new Error(`opening regkey ${key.id} for a handle failed (${primitive})`);
-  return ctx.handles.mint({ primitive, type: KEY_TYPE, access, flags: attributes & OBJ_INHERIT });
+  return { status: 0, hkey: ctx.handles.mint({ primitive, type: KEY_TYPE, access: granted.access, flags: attributes & OBJ_INHERIT, object: key.id }) };
 }
 
 /**
@@ -131,7 +127,7 @@ export function closeKeyHandle(session: Session, handles: ProxyHandleTable, valu
 // Request data as wineserver reads it
 
 /** A unicode_str vararg as bytes, an odd trailing byte dropped (get_req_unicode_str). */
-function unicodeBytes(value: UnicodeStr | undefined | null): Buffer {
+export function unicodeBytes(value: UnicodeStr | undefined | null): Buffer {
   if (value === undefined || value === null) return Buffer.alloc(0);
   const bytes = typeof value === 'string' ? Buffer.from(value, 'utf16le') : value.bytes;
   return bytes.subarray(0, bytes.length & ~1);
@@ -150,21 +146,26 @@ function unicodeValue(bytes: Buffer): UnicodeStr {
 type ObjAttrField = ObjectAttributes | { malformed: true; bytes: Buffer } | null | undefined;
 
 /** get_req_object_attributes: the attributes, or the status a malformed block fails with. */
-function readObjectAttributes(field: ObjAttrField): { status: number; attr?: { rootdir: number; attributes: number; name: Buffer; sd: boolean } } {
-  if (!field) return { status: 0, attr: { rootdir: 0, attributes: 0, name: Buffer.alloc(0), sd: false } };
+export function readObjectAttributes(field: ObjAttrField): { status: number; attr?: { rootdir: number; attributes: number; name: Buffer; sd: Buffer | null } } {
+  if (!field) return { status: 0, attr: { rootdir: 0, attributes: 0, name: Buffer.alloc(0), sd: null } };
   if ('malformed' in field) {
     const b = field.bytes;
     if (b.length < 16) return { status: S.STATUS_ACCESS_VIOLATION };
     const sdLen = b.readUInt32LE(8);
     const nameLen = b.readUInt32LE(12);
     if (b.length - 16 < sdLen || b.length - 16 - sdLen < nameLen) return { status: S.STATUS_ACCESS_VIOLATION };
-    if (sdLen) return { status: S.STATUS_INVALID_SECURITY_DESCR };
+    const sd = sdLen ? Buffer.from(b.subarray(16, 16 + sdLen)) : null;
+    if (sd && !sdIsValid(sd)) return { status: S.STATUS_INVALID_SECURITY_DESCR };
     if (nameLen & 1 || nameLen >= 65534) return { status: S.STATUS_OBJECT_NAME_INVALID };
-    return { status: 0, attr: { rootdir: b.readUInt32LE(0), attributes: b.readUInt32LE(4), name: Buffer.from(b.subarray(16, 16 + nameLen)), sd: false } };
+    // The name starts sd_len rounded down to whole characters after the header.
+    const nameAt = 16 + (sdLen & ~1);
+    return { status: 0, attr: { rootdir: b.readUInt32LE(0), attributes: b.readUInt32LE(4), name: Buffer.from(b.subarray(nameAt, nameAt + nameLen)), sd } };
   }
+  const sd = field.sd === null ? null : encodeSecurityDescriptor(field.sd);
+  if (sd && !sdIsValid(sd)) return { status: S.STATUS_INVALID_SECURITY_DESCR };
   const name = Buffer.from(field.name, 'utf16le');
   if (name.length >= 65534) return { status: S.STATUS_OBJECT_NAME_INVALID };
-  return { status: 0, attr: { rootdir: field.rootdir >>> 0, attributes: field.attributes >>> 0, name, sd: field.sd !== null } };
+  return { status: 0, attr: { rootdir: field.rootdir >>> 0, attributes: field.attributes >>> 0, name, sd } };
 }
 
 // ---------------------------------------------------------------------------
@@ -173,6 +174,8 @@ function readObjectAttributes(field: ObjAttrField): { status: number; attr?: { r
 interface Opened {
   status: number;
   key?: KeyHeader;
+  /** createKeyPath made the key (it did not exist). */
+  created?: boolean;
 }
 
 /** wineserver's open_key (64-bit view): the key a path names from `parent`. */
@@ -194,7 +197,7 @@ export function createKeyPath(tx: RegistryTx, parent: KeyHeader | null, name: Bu
     const found = tx.resolve(parent, name, attributes);
     if (found.status) return { status: found.status };
     const key = found.key!;
-    if (key.parent) tx.touch(key.parent);
+    if (key.parent) tx.touch(key.parent, REG_NOTIFY_CHANGE_NAME);
     return { status: 0, key };
   }
   const found = tx.resolve(parent, name, attributes);
@@ -211,8 +214,8 @@ export function createKeyPath(tx: RegistryTx, parent: KeyHeader | null, name: Bu
   if (options & REG_OPTION_VOLATILE) flags |= KEY_FLAG.VOLATILE;
   else if (at.flags & KEY_FLAG.VOLATILE) return { status: S.STATUS_CHILD_MUST_BE_VOLATILE };
   const key = tx.createSubkey(at.id, left, flags, tx.now);
-  tx.touch(at.id);
-  return { status: 0, key };
+  tx.touch(at.id, REG_NOTIFY_CHANGE_NAME);
+  return { status: 0, key, created: true };
 }
 
 /** wineserver's set_value. */
@@ -231,7 +234,7 @@ export function setValue(tx: RegistryTx, key: KeyHeader, name: Buffer, type: num
   const value = { name: at >= 0 ? writable.values[at].name : Buffer.from(name), type: type >>> 0, data: Buffer.from(data) };
   if (at >= 0) writable.values[at] = value;
   else writable.values.splice(-at - 1, 0, value);
-  tx.touch(key.id);
+  tx.touch(key.id, REG_NOTIFY_CHANGE_LAST_SET);
   return 0;
 }
 
@@ -273,9 +276,11 @@ export const createKey = entry<CreateKeyRequest, { hkey: number }>('create_key',
     }
     const made = createKeyPath(tx, parent, attr.name, body.options >>> 0, attr.attributes);
     if (!made.key) return { error: made.status, body: { hkey: 0 } };
+    // Only a key this request creates takes the descriptor (create_object); the handle is then checked against it.
+    if (made.created && attr.sd) storeCreationDescriptor(tx, made.key.id, attr.sd);
     if (klassRaw.length) tx.setClass(made.key.id, Buffer.from(klassRaw.subarray(0, klassRaw.length & ~1)));
-    const hkey = mintKeyHandle(ctx, tx, made.key, mapKeyAccess(access), attr.attributes);
-    return { error: made.status, body: { hkey } };
+    const minted = mintKeyHandle(ctx, tx, made.key, access, attr.attributes);
+    return { error: minted.status || made.status, body: { hkey: minted.hkey } };
   });
 });
 
@@ -299,8 +304,8 @@ export const openKey = entry<OpenKeyRequest, { hkey: number }>('open_key', READ_
     }
     const opened = openKeyPath(tx, parent, name, body.attributes >>> 0);
     if (!opened.key) return { error: opened.status, body: { hkey: 0 } };
-    const hkey = mintKeyHandle(ctx, tx, opened.key, mapKeyAccess(access), body.attributes >>> 0);
-    return { error: opened.status, body: { hkey } };
+    const minted = mintKeyHandle(ctx, tx, opened.key, access, body.attributes >>> 0);
+    return { error: minted.status || opened.status, body: { hkey: minted.hkey } };
   });
 });
 
@@ -314,7 +319,8 @@ export const deleteKey = entry<{ hkey: number }, Record<string, never>>('delete_
     if (key.flags & KEY_FLAG.PREDEF) return { error: S.STATUS_INVALID_HANDLE, body: {} };
     if (tx.subkeys(key.id).length) return { error: S.STATUS_ACCESS_DENIED, body: {} };
     tx.unlinkKey(key.id);
-    tx.touch(key.parent);
+    dropKeyDescriptor(tx, key.id);
+    tx.touch(key.parent, REG_NOTIFY_CHANGE_NAME);
     return { error: 0, body: {} };
   }),
 );
@@ -531,7 +537,7 @@ export const deleteKeyValue = entry<{ hkey: number; name: UnicodeStr }, Record<s
     const at = tx.findValue(found.key.id, name);
     if (at < 0) return { error: S.STATUS_OBJECT_NAME_NOT_FOUND, body: {} };
     tx.touchRecord(found.key.id).values.splice(at, 1);
-    tx.touch(found.key.id);
+    tx.touch(found.key.id, REG_NOTIFY_CHANGE_LAST_SET);
     return { error: 0, body: {} };
   });
 });
@@ -551,7 +557,7 @@ export const renameKey = entry<{ hkey: number; name: UnicodeStr }, Record<string
     const isParentsWowNode = sameName(tx.record(key.id).name, wow, tx.map) && !sameName(parentName, wow, tx.map);
     if (isParentsWowNode || sameName(name, wow, tx.map)) return { error: S.STATUS_INVALID_PARAMETER, body: {} };
     tx.renameKey(key.id, name);
-    tx.touch(key.id);
+    tx.touch(key.id, REG_NOTIFY_CHANGE_NAME);
     return { error: 0, body: {} };
   });
 });

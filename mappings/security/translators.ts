@@ -11,7 +11,8 @@
 //
 // Which objects: every proxy handle whose family keeps a descriptor
 // registers a SecurityStore for its type name; the namespace registers one
-// for directories, symbolic links and the other objects it names. A proxy
+// for directories, symbolic links and the other objects it names, the
+// registry one for keys (mappings/registry/key-security.ts). A proxy
 // handle of a type without a store answers STATUS_NOT_SUPPORTED (a request
 // naming a wineserver handle never reaches a translator: it is forwarded).
 
@@ -47,9 +48,18 @@ export const STATUS_BUFFER_TOO_SMALL = 0xc0000023;
 
 /** How a family reads and replaces the descriptor of the object behind one of its handles. */
 export interface SecurityStore {
-  read(ctx: TranslationContext, entry: ProxyHandleEntry): Buffer | null;
+  /** What get_security_object shows (the type's get_sd): the object's descriptor, a default of its type, or null for none. */
+  read(ctx: TranslationContext, entry: ProxyHandleEntry): Buffer | null | Promise<Buffer | null>;
   /** Replaces the descriptor (called under the family's own serialisation); returns an NTSTATUS. */
   write(ctx: TranslationContext, entry: ProxyHandleEntry, sd: SdParts): number | Promise<number>;
+  /**
+   * A set in one step under the family's own lock, for families whose get_sd
+   * shows a default the object does not own (a key: wineserver merges into
+   * obj->sd, which is null for a key never given one, not into the default
+   * key_get_sd shows): `merge` receives the object's own descriptor and
+   * returns the new one, which the store keeps. Used instead of read + write.
+   */
+  update?(ctx: TranslationContext, entry: ProxyHandleEntry, merge: (own: SdParts | null) => SdParts): Promise<{ status: number; sd: SdParts | null }>;
 }
 
 const namespaceStore: SecurityStore = {
@@ -93,12 +103,12 @@ export const getSecurityObject: TranslatedEntry<{ handle: number; security_info:
   status: 'translated',
   domains: ['tokens', 'handle-tables'],
   primitives: ['size', 'getdata'],
-  translate(request, ctx) {
+  async translate(request, ctx) {
     const info = request.body.security_info >>> 0;
     const access = READ_CONTROL | (info & SACL_SECURITY_INFORMATION ? ACCESS_SYSTEM_SECURITY : 0);
     const found = checkedEntry(ctx, request.body.handle, access);
     if (!found.entry || !found.store) return { error: found.status, body: { sd_len: 0, sd: null } };
-    const sd = found.store.read(ctx, found.entry);
+    const sd = await found.store.read(ctx, found.entry);
     // An object created without a descriptor has none: an empty answer, no error.
     if (!sd) return { error: STATUS_SUCCESS, body: { sd_len: 0, sd: null } };
     const reply = sdBytes(selectSecurityParts(sdParts(sd), info));
@@ -123,10 +133,19 @@ export const setSecurityObject: TranslatedEntry<{ handle: number; security_info:
     if (info & DACL_SECURITY_INFORMATION) access |= WRITE_DAC;
     const found = checkedEntry(ctx, request.body.handle, access);
     if (!found.entry || !found.store) return { error: found.status, body: {} };
-    const current = found.store.read(ctx, found.entry);
-    const merged = mergeSecurityDescriptor(current ? sdParts(current) : null, sdParts(bytes), info, WINE_PROCESS_TOKEN);
-    const status = await found.store.write(ctx, found.entry, merged);
-    if (status === STATUS_SUCCESS) {
+    // set_sd with nothing named changes nothing (no defaults from the token either).
+    if (!info) return { error: STATUS_SUCCESS, body: {} };
+    const sent = sdParts(bytes);
+    const merge = (own: SdParts | null) => mergeSecurityDescriptor(own, sent, info, WINE_PROCESS_TOKEN);
+    let status: number;
+    let merged: SdParts | null;
+    if (found.store.update) ({ status, sd: merged } = await found.store.update(ctx, found.entry, merge));
+    else {
+      const current = await found.store.read(ctx, found.entry);
+      merged = merge(current ? sdParts(current) : null);
+      status = await found.store.write(ctx, found.entry, merged);
+    }
+    if (status === STATUS_SUCCESS && merged) {
       // Best effort: the NT checks above are authoritative; the primitive ACL only constrains other Unix users.
       const acl = primitiveAclFor(merged);
       const set = ctx.session.setacl(found.entry.primitive, acl);

@@ -113,6 +113,33 @@ function dropLockHandle(session: Session, seq: number, tid: number): void {
 }
 
 // ---------------------------------------------------------------------------
+// Change notification: waits on several mutexes (mappings/sync/waits.ts) do
+// not queue on one primitive lock; they try again whenever a mutex may have
+// become free. Every such change happens in this process (the proxy), so a
+// listener set is enough: releases to count 0, abandonment, rolled-back
+// tentative takes, and the end of a session (its locks are released by the
+// backend; the caller of Session.end notifies).
+
+const changeListeners = new Set<() => void>();
+let notifyQueued = false;
+
+/** Calls `listener` (soon, not synchronously) after any mutex may have become free; returns the unsubscribe function. */
+export function onMutexesChanged(listener: () => void): () => void {
+  changeListeners.add(listener);
+  return () => changeListeners.delete(listener);
+}
+
+/** Some mutex may have become free: wake every waiter on several mutexes to try again. */
+export function notifyMutexesChanged(): void {
+  if (notifyQueued || changeListeners.size === 0) return;
+  notifyQueued = true;
+  setImmediate(() => {
+    notifyQueued = false;
+    for (const listener of [...changeListeners]) listener();
+  });
+}
+
+// ---------------------------------------------------------------------------
 // Operations
 
 /** Who is asking: the process's session and the Wine thread. */
@@ -184,6 +211,7 @@ export function releaseMutex(caller: Caller, state: number, seq: number): number
   const unlocked = caller.session.unlock(lock.handle);
   if (unlocked < 0) throw new MutexStoreError(`unlocking ${mutexStateName(seq)} failed (${unlocked})`);
   dropLockHandle(caller.session, seq, caller.tid);
+  notifyMutexesChanged();
   return current.count;
 }
 
@@ -227,5 +255,53 @@ export function abandonThreadMutexes(session: Session, pid: number, tid: number)
     threadLocks(session).delete(key);
     session.close(lock.handle);
   }
+  if (owned) notifyMutexesChanged();
   return owned;
+}
+
+/** A mutex taken by tryTakeMutex: whether it was abandoned, and how to give it back exactly as it was. */
+export interface TakenMutex {
+  abandoned: boolean;
+  /** Restores the state before the take (count, owner, abandoned flag) and frees the lock if the take acquired it. */
+  undo(): void;
+}
+
+/**
+ * mutex_satisfied without waiting, for waits on several objects: the owner
+ * re-acquires (count + 1), a free (or abandoned) mutex is taken; null when
+ * another thread holds it. The take can be rolled back (a wait for all
+ * objects that cannot have them all, a wait for any object that another
+ * object satisfied first): undo() restores the previous count, owner and
+ * abandoned flag, so a rolled-back take is invisible except for its timing.
+ */
+export function tryTakeMutex(caller: Caller, state: number, seq: number): TakenMutex | null {
+  const current = readState(caller.session, state);
+  if (ownedBy(current, caller)) {
+    writeState(caller.session, state, { ...current, count: current.count + 1 });
+    return {
+      abandoned: false,
+      undo: () => {
+        const now = readState(caller.session, state);
+        writeState(caller.session, state, { ...now, count: now.count - 1 });
+      },
+    };
+  }
+  const lock = lockHandle(caller.session, seq, caller.tid);
+  const result = caller.session.tryLock(lock, WK_LOCK_EXCLUSIVE);
+  if (result !== 0 && result !== -WK_EOWNERDEAD) {
+    dropLockHandle(caller.session, seq, caller.tid);
+    return null;
+  }
+  const taken = takeOwnership(caller, state, result);
+  if (!taken.acquired) return null;
+  return {
+    abandoned: taken.abandoned,
+    undo: () => {
+      // The backend reported EOWNERDEAD only once: the abandonment stays in the data.
+      writeState(caller.session, state, { ...FREE_STATE, abandoned: taken.abandoned });
+      caller.session.unlock(lock);
+      dropLockHandle(caller.session, seq, caller.tid);
+      notifyMutexesChanged();
+    },
+  };
 }

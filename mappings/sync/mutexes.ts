@@ -5,7 +5,7 @@
 // mutex-state.ts holds the state and ownership rules, docs/mutexes.md the
 // design and what the proxy's relay must do with a pending wait.
 
-import { spawnSync } from 'node:child_process';
+import { CLOCK_MONOTONIC_RAW, fdAddon } from '../../proxy/native.ts';
 import { handleOwner, type ProxyHandleEntry } from '../handles.ts';
 import { closeNamespaceHandle, handleObject, namespaceHandle } from '../namespace/proxy-handles.ts';
 import { FLAG_PERMANENT } from '../namespace/records.ts';
@@ -32,14 +32,16 @@ export const TIMEOUT_INFINITE = 0x7fffffffffffffffn;
 // ---------------------------------------------------------------------------
 // The state object behind each Wine handle
 
-interface MutexHandle {
+export interface MutexHandle {
+  /** This handle's primitive handle on the state object. */
   state: number;
+  /** The namespace entry's sequence: the mutex's identity in the instance. */
   seq: number;
 }
 const mutexHandles = new WeakMap<ProxyHandleEntry, MutexHandle>();
 
 /** The state handle of a namespace handle to a mutex, opened on first use (duplicated/inherited handles). */
-function mutexOf(ctx: TranslationContext, entry: ProxyHandleEntry): MutexHandle {
+export function mutexOf(ctx: TranslationContext, entry: ProxyHandleEntry): MutexHandle {
   let known = mutexHandles.get(entry);
   if (!known) {
     const node = namespaceHandle(entry)!.node;
@@ -64,7 +66,22 @@ export function closeMutexHandle(ctx: TranslationContext, value: number): number
   return closeNamespaceHandle(ctx, value);
 }
 
-const callerOf = (ctx: TranslationContext): Caller => ({ session: ctx.session, pid: ctx.pid, tid: ctx.tid });
+/**
+ * close_handle's part for a mutex handle whose value the caller has already
+ * released from the table and whose primitive it closes itself (the live
+ * close_handle, proxy/translate/live/index.ts): the state handle and the
+ * namespace anchors.
+ */
+export function closeMutexEntry(ctx: TranslationContext, entry: ProxyHandleEntry): void {
+  const known = mutexHandles.get(entry);
+  if (known) {
+    ctx.session.close(known.state);
+    mutexHandles.delete(entry);
+  }
+  for (const anchor of namespaceHandle(entry)?.anchors ?? []) ctx.session.close(anchor);
+}
+
+export const callerOf = (ctx: TranslationContext): Caller => ({ session: ctx.session, pid: ctx.pid, tid: ctx.tid });
 
 // ---------------------------------------------------------------------------
 // Requests
@@ -188,7 +205,7 @@ export interface WaitClock {
 
 const EPOCH_1601_TO_1970_100NS = 116444736000000000n;
 
-/** The clock offset cannot be measured (no python3 to read CLOCK_MONOTONIC_RAW). */
+/** The wait clock cannot be read (the fd addon lacks clockGettime: rebuild it with `npm run build:native`). */
 export class WaitClockError extends Error {
   readonly code = 'WK_WAIT_CLOCK';
   constructor(message: string) {
@@ -197,30 +214,33 @@ export class WaitClockError extends Error {
   }
 }
 
+/** CLOCK_MONOTONIC_RAW now, in ns, read through the fd addon (Node reads only CLOCK_MONOTONIC). */
+export function monotonicRawNs(): bigint {
+  if (typeof fdAddon.clockGettime !== 'function') throw new WaitClockError('the fd addon has no clockGettime (an old build)');
+  return fdAddon.clockGettime(CLOCK_MONOTONIC_RAW);
+}
+
 let rawOffset: bigint | undefined;
 
 /**
- * CLOCK_MONOTONIC_RAW minus CLOCK_MONOTONIC, in 100 ns units. Wine's client
- * computes relative deadlines on the raw clock; Node reads only the other.
- * They drift apart by the NTP slew accumulated since boot (57 ms after a
- * day and a half on the development machine), more than a short wait
- * lasts, so the offset is measured once (python3 reads both clocks back to
- * back; the drift over a process's life is parts per million).
+ * CLOCK_MONOTONIC_RAW minus CLOCK_MONOTONIC (process.hrtime), in 100 ns
+ * units, read once. Wine's client computes relative deadlines on the raw
+ * clock; the two drift apart by the NTP slew accumulated since boot (57 ms
+ * after a day and a half on the development machine), more than a short
+ * wait lasts. Live waits read the raw clock directly (SYSTEM_WAIT_CLOCK);
+ * the offset maps a recording's CLOCK_MONOTONIC timestamps (clockAt).
  */
 export function monotonicRawOffset100ns(): bigint {
   if (rawOffset !== undefined) return rawOffset;
-  const probe = spawnSync('python3', ['-c', 'import time;r=time.clock_gettime_ns(time.CLOCK_MONOTONIC_RAW);m=time.clock_gettime_ns(time.CLOCK_MONOTONIC);print(r-m)'], { encoding: 'utf8', timeout: 10_000 });
-  const text = probe.stdout?.trim() ?? '';
-  if (probe.status !== 0 || !/^-?\d+$/.test(text)) {
-    throw new WaitClockError(`cannot read CLOCK_MONOTONIC_RAW through python3 (${probe.error?.message ?? (probe.stderr || `exit ${probe.status}`)})`);
-  }
-  rawOffset = BigInt(text) / 100n;
+  const raw = monotonicRawNs();
+  const mono = process.hrtime.bigint();
+  rawOffset = (raw - mono) / 100n;
   return rawOffset;
 }
 
-/** The process's clocks, on Wine's time bases (see monotonicRawOffset100ns). */
+/** The process's clocks, on Wine's time bases. */
 export const SYSTEM_WAIT_CLOCK: WaitClock = {
-  monotonic100ns: () => process.hrtime.bigint() / 100n + monotonicRawOffset100ns(),
+  monotonic100ns: () => monotonicRawNs() / 100n,
   system100ns: () => BigInt(Date.now()) * 10000n + EPOCH_1601_TO_1970_100NS,
 };
 
@@ -290,13 +310,13 @@ export function timeoutNsFor(when: bigint, clock: WaitClock): number {
 /** sizeof(apc_call_t) in the select reply. */
 const APC_CALL_SIZE = 48;
 
-function selectReply(error: number, signaled: number): TranslatedReply {
+export function selectReply(error: number, signaled: number): TranslatedReply {
   // wineserver zeroes the reply: no APC call, no APC handle, no contexts.
   const call = { type: 0, raw: Buffer.alloc(APC_CALL_SIZE) };
   return { error, body: { call, apc_handle: 0, signaled, contexts: { contexts: [], fragment: Buffer.alloc(0) } } };
 }
 
-const statusOf = (r: AcquireResult): number => (r.acquired ? (r.abandoned ? STATUS_ABANDONED_WAIT_0 : STATUS_SUCCESS) : STATUS_TIMEOUT);
+export const statusOf = (r: AcquireResult): number => (r.acquired ? (r.abandoned ? STATUS_ABANDONED_WAIT_0 : STATUS_SUCCESS) : STATUS_TIMEOUT);
 
 /**
  * select (SELECT_WAIT or SELECT_WAIT_ALL) on exactly one proxy mutex handle,

@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <node_api.h>
@@ -527,6 +528,24 @@ static napi_value clear_cloexec(napi_env env, napi_callback_info info)
     return NULL;
 }
 
+/* clockGettime(clockId) -> bigint nanoseconds of clock_gettime(clockId).
+ * Wine's clients count relative wait deadlines on CLOCK_MONOTONIC_RAW,
+ * which Node does not read (process.hrtime is CLOCK_MONOTONIC). */
+static napi_value clock_get_time(napi_env env, napi_callback_info info)
+{
+    napi_value argv[1], result;
+    int32_t id;
+    struct timespec ts;
+    if (get_args(env, info, 1, argv)) return NULL;
+    if (napi_get_value_int32(env, argv[0], &id) != napi_ok) {
+        napi_throw_type_error(env, "EINVAL", "clockGettime: clock id must be a number");
+        return NULL;
+    }
+    if (clock_gettime((clockid_t)id, &ts) < 0) return throw_errno(env, "clock_gettime", errno);
+    CHECK_NAPI(env, napi_create_bigint_int64(env, (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec, &result));
+    return result;
+}
+
 /* ------------------------------------------------------------------------
  * Watcher: readiness notifications for one descriptor on Node's loop.
  *
@@ -731,6 +750,7 @@ static napi_value init(napi_env env, napi_value exports)
         { "accept", NULL, accept_unix, NULL, NULL, NULL, napi_default, NULL },
         { "lockFile", NULL, lock_file, NULL, NULL, NULL, napi_default, NULL },
         { "clearCloexec", NULL, clear_cloexec, NULL, NULL, NULL, napi_default, NULL },
+        { "clockGettime", NULL, clock_get_time, NULL, NULL, NULL, napi_default, NULL },
     };
     napi_property_descriptor watcher_methods[] = {
         { "start", NULL, watcher_start, NULL, NULL, NULL, napi_default, NULL },

@@ -60,6 +60,13 @@ export enum RecordKind {
  * that ignore aux see an ordinary request/reply pair.
  */
 export const AUX_TRANSLATED = 1;
+/**
+ * aux of Request and Reply records: a request the proxy itself sent to
+ * wineserver on the thread's pipes while the thread waited for the reply to
+ * a translated request (a server call, docs/translation.md). The client
+ * never saw it; wineserver did (it is in its +server trace).
+ */
+export const AUX_SERVER_CALL = 2;
 
 export enum Direction {
   None = 0,
@@ -76,6 +83,8 @@ export enum FdRoleCode {
   ProcessSocket = 4,
   /** The first thread's request pipe, sent by wineserver on connection. */
   FirstRequestPipe = 5,
+  /** A descriptor wineserver sent for a server call's get_handle_fd: taken by the proxy, never sent on to the client. */
+  ServerCall = 6,
 }
 
 export enum ViolationChannel {

@@ -24,6 +24,7 @@ import type { FdField, ProxyProtocol } from '../protocol-adapter.ts';
 import { InflightFds, type InflightFd } from './inflight-fds.ts';
 import { ThreadRelay, type ThreadHost } from './thread-relay.ts';
 import type { TranslationRouter } from '../translate/router.ts';
+import { ServerFdError, ThreadServerChannel, type FdClaim, type ServerFdClaims } from '../translate/server-channel.ts';
 
 /** How a connection came to be. */
 export type ConnectionOrigin = 'accepted' | 'adopted' | 'child';
@@ -44,7 +45,15 @@ export interface ConnectionEnvironment {
 
 const SEND_FD_SIZE = 8;
 
-export class ClientConnection implements ThreadHost {
+/** A translator waiting for the descriptor wineserver sends for a handle. */
+interface PendingFdClaim {
+  handle: number;
+  resolve(fd: number): void;
+  reject(error: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+export class ClientConnection implements ThreadHost, ServerFdClaims {
   readonly id: number;
   readonly context: RecordContext;
   log: Logger;
@@ -65,6 +74,10 @@ export class ClientConnection implements ThreadHost {
   private readonly pendingChildren = new Map<ThreadRelay, ClientConnection>();
   /** Threads created by new_thread requests, waiting for the reply's tid. */
   private readonly pendingNewThreads = new Map<ThreadRelay, ThreadRelay>();
+  /** Descriptors claimed by server calls (get_handle_fd), oldest first. */
+  private readonly fdClaims: PendingFdClaim[] = [];
+  /** Each thread's way to wineserver for translators (server calls), made on first use. */
+  private readonly serverChannels = new Map<ThreadRelay, ThreadServerChannel>();
 
   constructor(
     private readonly env: ConnectionEnvironment,
@@ -168,8 +181,50 @@ export class ClientConnection implements ThreadHost {
       }
       this.log.error({ size: message.data.length, fd: message.fd }, 'unexpected first message from wineserver');
     }
+    if (this.fdClaims.length > 0 && message.fd >= 0 && message.data.length === 4 && this.takeClaimedFd(message)) return;
     this.recorder.record(RecordKind.FdToClient, Direction.ServerToClient, this.context, -1, FdRoleCode.Plain, message.data);
     this.client.send(message.fd, message.data, true);
+  }
+
+  /** Hands a descriptor to the server call that claimed it; false if none did. */
+  private takeClaimedFd(message: FdMessage): boolean {
+    const handle = message.data.readUInt32LE(0);
+    const index = this.fdClaims.findIndex((claim) => claim.handle === handle);
+    if (index < 0) return false;
+    const [claim] = this.fdClaims.splice(index, 1);
+    clearTimeout(claim.timer);
+    this.recorder.record(RecordKind.FdToClient, Direction.ServerToClient, this.context, -1, FdRoleCode.ServerCall, message.data);
+    claim.resolve(message.fd);
+    return true;
+  }
+
+  claimServerFd(handle: number, timeoutMs: number): FdClaim {
+    let entry!: PendingFdClaim;
+    const fd = new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.dropClaim(entry);
+        reject(new ServerFdError(`wineserver sent no descriptor for handle ${handle.toString(16)} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      entry = { handle: handle >>> 0, resolve, reject, timer };
+    });
+    this.fdClaims.push(entry);
+    return {
+      fd,
+      cancel: () => {
+        clearTimeout(entry.timer);
+        this.dropClaim(entry);
+      },
+    };
+  }
+
+  private dropClaim(entry: PendingFdClaim): void {
+    const index = this.fdClaims.indexOf(entry);
+    if (index >= 0) this.fdClaims.splice(index, 1);
+  }
+
+  /** wineserver writes the descriptor before the reply; read it now if it is already in the socket. */
+  receivePendingServerMessages(): void {
+    this.server.drainNow();
   }
 
   private startFirstThread(message: FdMessage): void {
@@ -271,9 +326,14 @@ export class ClientConnection implements ThreadHost {
     const router = this.env.router;
     // Only requests of a known process and thread, with nothing of the thread
     // outstanding at wineserver, and of a type the proxy could answer.
-    if (!router || !idle || !this.winePid || !thread.tid || !router.isCandidate(frame.code)) return null;
+    if (!router || !idle || !this.winePid || !thread.tid || !router.isCandidate(frame.code, frame.bytes)) return null;
     // The frame is a view of the read buffer; the router may keep what it decodes.
-    return router.route(this.id, this.winePid, thread.tid, Buffer.from(frame.bytes));
+    let channel = this.serverChannels.get(thread);
+    if (!channel) {
+      channel = new ThreadServerChannel(thread, this, this.env.router!.protocol);
+      this.serverChannels.set(thread, channel);
+    }
+    return router.route(this.id, this.winePid, thread.tid, Buffer.from(frame.bytes), channel);
   }
 
   inspectReply(thread: ThreadRelay, code: number, frame: ReplyFrame): void {
@@ -323,9 +383,12 @@ export class ClientConnection implements ThreadHost {
   }
 
   threadClosed(thread: ThreadRelay): void {
+    // Translated state of the thread (its mutexes, its wait) ends with it.
+    this.env.router?.endThread(this.id, thread.tid);
     this.threads.delete(thread.key);
     this.pendingNewThreads.delete(thread);
     this.pendingChildren.delete(thread);
+    this.serverChannels.delete(thread);
     if (this.firstThread === thread) this.firstThread = null;
     this.checkDone('threads closed');
   }
@@ -339,6 +402,10 @@ export class ClientConnection implements ThreadHost {
     if (this.closed) return;
     this.closed = true;
     for (const entry of this.inflight.takeAll()) this.dropInflight(entry);
+    for (const claim of this.fdClaims.splice(0)) {
+      clearTimeout(claim.timer);
+      claim.reject(new ServerFdError('the client connection closed before wineserver sent the descriptor'));
+    }
     // The process is gone: its translation session ends too (handles, abandoned locks).
     this.env.router?.endProcess(this.id);
     this.recorder.note(this.context, RecordKind.ConnectionClose, { reason });

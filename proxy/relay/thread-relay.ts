@@ -10,10 +10,27 @@ import type { Logger } from 'pino';
 import { ReplyFramer, RequestFramer, retainFrameBytes, type FrameSink, type ReplyFrame, type RequestFrame } from '../../requests/framing.ts';
 import type { ProtocolError } from '../../requests/errors.ts';
 import { FdReader, FdWriter } from '../io/pipe-io.ts';
-import { AUX_TRANSLATED, Direction, RecordKind, ViolationChannel } from '../recording/format.ts';
+import { AUX_SERVER_CALL, AUX_TRANSLATED, Direction, RecordKind, ViolationChannel } from '../recording/format.ts';
 import type { Recorder, RecordContext } from '../recording/writer.ts';
 
 export const WAKE_UP_REPLY_SIZE = 16;
+
+/** A server call (`ThreadRelay.callServer`) that cannot be made or did not get its reply. */
+export class ServerCallError extends Error {
+  constructor(
+    readonly code: 'WK_SERVER_CALL_NOT_HELD' | 'WK_SERVER_CALL_THREAD_CLOSED' | 'WK_SERVER_CALL_BAD_FRAME',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ServerCallError';
+  }
+}
+
+/** Who waits for the reply of a server call. */
+interface ServerCallWaiter {
+  resolve(reply: Buffer): void;
+  reject(error: Error): void;
+}
 /** Requests kept back behind a held one before reading their pipe stops. */
 const MAX_HELD_FRAMES_BEFORE_PAUSE = 8;
 
@@ -62,6 +79,13 @@ export class ThreadRelay {
   private readonly replyFramer = new ReplyFramer({ copyFrames: false });
   /** Codes of forwarded requests still waiting for their reply, oldest first. */
   private readonly outstanding: number[] = [];
+  /**
+   * Parallel to `outstanding`: the waiter of a server call (a request the
+   * proxy sent itself; its reply is not the client's), null for a client's
+   * request. Empty while no server call was ever made.
+   */
+  private readonly callWaiters: (ServerCallWaiter | null)[] = [];
+  private serverCallsMade = false;
   /** Frames held back while `prepareRequest` waits. */
   private readonly held: RequestFrame[] = [];
   private holding = false;
@@ -133,6 +157,53 @@ export class ThreadRelay {
     return this.closed;
   }
 
+  /**
+   * Sends a request of the proxy's own to wineserver on this thread's pipes
+   * and resolves with wineserver's reply frame, which the client never sees.
+   * Only while a routed request of this thread is being answered (the thread
+   * is held, and the client is blocked reading its reply pipe), so that the
+   * request is wineserver's `current` thread's and nothing of the client's
+   * interleaves. The frame must be a whole request (header + data).
+   */
+  callServer(request: Buffer): Promise<Buffer> {
+    if (this.closed) return Promise.reject(new ServerCallError('WK_SERVER_CALL_THREAD_CLOSED', 'the thread is gone'));
+    if (!this.holding || !this.reply) {
+      return Promise.reject(new ServerCallError('WK_SERVER_CALL_NOT_HELD', 'server calls are made only while a routed request of the thread is answered'));
+    }
+    if (request.length < 64 || request.length !== 64 + request.readUInt32LE(4)) {
+      return Promise.reject(new ServerCallError('WK_SERVER_CALL_BAD_FRAME', `server call frame of ${request.length} bytes does not match its header`));
+    }
+    const code = request.readInt32LE(0);
+    return new Promise<Buffer>((resolve, reject) => {
+      if (!this.serverCallsMade) {
+        this.serverCallsMade = true;
+        for (let i = 0; i < this.outstanding.length; i++) this.callWaiters.push(null);
+      }
+      this.host.recorder.record(RecordKind.Request, Direction.ClientToServer, this.context, code, AUX_SERVER_CALL, request);
+      if (this.traceEnabled) this.log.trace({ code, size: request.length }, 'server call');
+      this.outstanding.push(code);
+      this.callWaiters.push({ resolve, reject });
+      this.replyFramer.expect(request.readUInt32LE(8));
+      this.request.writer.write(request);
+    });
+  }
+
+  /**
+   * Writes a wake-up of the proxy's own (16 bytes: cookie, signaled status,
+   * padding) to the client's wait pipe: the end of a wait the proxy answered
+   * with STATUS_PENDING (a select on proxy objects). Recorded flagged as
+   * translated. False when the thread has no wait pipe (any more).
+   */
+  deliverWakeup(cookie: bigint, signaled: number): boolean {
+    if (this.closed || !this.wait) return false;
+    const bytes = Buffer.alloc(WAKE_UP_REPLY_SIZE);
+    bytes.writeBigUInt64LE(BigInt.asUintN(64, cookie), 0);
+    bytes.writeInt32LE(signaled | 0, 8);
+    this.host.recorder.record(RecordKind.Wakeup, Direction.ServerToClient, this.context, -1, AUX_TRANSLATED, bytes);
+    this.wait.writer.write(bytes);
+    return true;
+  }
+
   /** Closes every pipe end the proxy holds for this thread. */
   close(reason: string): void {
     if (this.closed) return;
@@ -194,12 +265,15 @@ export class ThreadRelay {
       if (this.held.length >= MAX_HELD_FRAMES_BEFORE_PAUSE) this.request.reader.pause();
       return;
     }
+    // Held from before the router runs: a translator may make server calls
+    // (callServer) before its promise is even returned.
+    this.hold();
     const routed = this.reply ? this.host.routeRequest?.(this, frame, this.outstanding.length === 0) : null;
+    if (!routed) this.holding = false;
     if (routed) {
       frame = retainFrameBytes(frame);
       // Nothing of this thread passes until the proxy's answer is out: the
       // client waits for replies in request order.
-      this.hold();
       routed.then(
         (reply) => {
           if (this.closed) return;
@@ -266,12 +340,19 @@ export class ThreadRelay {
     this.host.recorder.record(RecordKind.Request, Direction.ClientToServer, this.context, frame.code, 0, frame.bytes);
     if (this.traceEnabled) this.log.trace({ code: frame.code, size: frame.bytes.length }, 'request');
     this.outstanding.push(frame.code);
+    if (this.serverCallsMade) this.callWaiters.push(null);
     this.replyFramer.expect(frame.replySize);
     this.request.writer.write(frame.bytes);
   }
 
   private onReplyFrame(frame: ReplyFrame): void {
     const code = this.outstanding.length > 0 ? this.outstanding.shift()! : -1;
+    const waiter = this.serverCallsMade ? this.callWaiters.shift() : null;
+    if (waiter) {
+      this.host.recorder.record(RecordKind.Reply, Direction.ServerToClient, this.context, code, AUX_SERVER_CALL, frame.bytes);
+      waiter.resolve(Buffer.from(frame.bytes));
+      return;
+    }
     this.host.recorder.record(RecordKind.Reply, Direction.ServerToClient, this.context, code, 0, frame.bytes);
     if (this.traceEnabled) this.log.trace({ code, error: frame.error, size: frame.bytes.length }, 'reply');
     this.host.inspectReply(this, code, frame);
@@ -320,6 +401,9 @@ export class ThreadRelay {
   private finish(reason: string): void {
     if (this.closed) return;
     this.closed = true;
+    for (const waiter of this.callWaiters.splice(0)) {
+      waiter?.reject(new ServerCallError('WK_SERVER_CALL_THREAD_CLOSED', `the thread closed (${reason}) before wineserver answered a server call`));
+    }
     this.host.recorder.note(this.context, RecordKind.ThreadClose, { reason });
     this.host.threadClosed(this);
   }

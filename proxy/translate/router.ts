@@ -1,7 +1,7 @@
 // Routing live (`winekernel run/serve --translate`): for each request frame a
 // thread relay asks the router whether the proxy answers it itself. The
 // router decides with `dispatch` in mode 'live' over the live catalog
-// (live-catalog.ts): the registry, owned by the proxy for the whole session,
+// (live/index.ts): the registry, owned by the proxy for the whole session,
 // is translated; every family whose state is shared with forwarded requests
 // stays forwarded.
 //
@@ -21,9 +21,9 @@ import { ProxyHandleTable } from '../../mappings/handles.ts';
 import { initRegistryFromPrefix, saveHivesToPrefix } from '../../mappings/registry/init.ts';
 import { registryFor } from '../../mappings/registry/translators.ts';
 import { encodeReplyFor } from '../../mappings/replay.ts';
-import type { TranslationContext } from '../../mappings/translator.ts';
+import type { ServerChannel, TranslationContext } from '../../mappings/translator.ts';
 import { loadProtocol, type Protocol } from '../../requests/protocol.ts';
-import { liveCatalog } from './live-catalog.ts';
+import { liveCatalog, liveFamilies, type LiveFamily } from './live/index.ts';
 
 export class TranslationRouterError extends Error {
   constructor(
@@ -81,6 +81,8 @@ export class TranslationRouter {
   private readonly processes = new Map<number, ProcessTranslation>();
   /** Request codes the catalog could ever translate; everything else is forwarded without decoding. */
   private readonly candidates: Uint8Array;
+  /** Families' cheap checks on a candidate's frame, by request code. */
+  private readonly prefilters = new Map<number, (frame: Buffer) => boolean>();
   private stopped = false;
 
   private constructor(
@@ -89,6 +91,7 @@ export class TranslationRouter {
     readonly protocol: Protocol,
     private readonly catalog: Catalog,
     private readonly owner: Session,
+    private readonly families: readonly LiveFamily[],
   ) {
     this.candidates = new Uint8Array(protocol.requests.length);
     const split = splitDomains(catalog);
@@ -102,11 +105,13 @@ export class TranslationRouter {
       const alwaysForwarded = entry.domains.some((d) => split.has(d)) && !canNameHandles(protocol, code);
       if (!alwaysForwarded) this.candidates[code] = 1;
     }
+    for (const family of families) for (const [name, check] of Object.entries(family.prefilters ?? {})) this.prefilters.set(protocol.codeOf(name), check);
   }
 
   static async start(options: RouterOptions): Promise<TranslationRouter> {
     const protocol = loadProtocol(options.protocolVersion);
-    const catalog = liveCatalog(protocol.requests.map((r) => r.name));
+    const families = liveFamilies();
+    const catalog = liveCatalog(protocol.requests.map((r) => r.name), families);
     const kernid = options.kernid ?? kernidForPrefix(options.prefix);
     const owner = options.backend.openSession();
     const rc = owner.attach(kernid, WK_ATTACH_CREATE);
@@ -119,12 +124,25 @@ export class TranslationRouter {
       owner.end();
       throw new TranslationRouterError('WK_ROUTER_REGISTRY', `cannot load the registry of ${options.prefix}: ${(error as Error).message}`);
     }
-    return new TranslationRouter(options, kernid, protocol, catalog, owner);
+    return new TranslationRouter(options, kernid, protocol, catalog, owner, families);
   }
 
-  /** Cheap check on the hot path: could this request code be answered by the proxy? */
-  isCandidate(code: number): boolean {
-    return code >= 0 && code < this.candidates.length && this.candidates[code] === 1;
+  /**
+   * Cheap check on the hot path: could this request code be answered by the
+   * proxy? With the frame, a family's prefilter may also say no (a select
+   * naming no proxy handle).
+   */
+  isCandidate(code: number, frame?: Buffer): boolean {
+    if (!(code >= 0 && code < this.candidates.length && this.candidates[code] === 1)) return false;
+    const prefilter = frame ? this.prefilters.get(code) : undefined;
+    return !prefilter || prefilter(frame!);
+  }
+
+  /** A thread of a client process ended: its families cancel its waits and abandon what it owns. */
+  endThread(connection: number, tid: number): void {
+    const proc = this.processes.get(connection);
+    if (!proc || !tid) return;
+    for (const family of this.families) family.onThreadEnd?.(proc.session, proc.pid, tid);
   }
 
   /**
@@ -132,11 +150,11 @@ export class TranslationRouter {
    * it. `connection` identifies the client process (its session), `pid`/`tid`
    * the caller as wineserver knows it.
    */
-  async route(connection: number, pid: number, tid: number, frame: Buffer): Promise<Buffer | null> {
+  async route(connection: number, pid: number, tid: number, frame: Buffer, server?: ServerChannel): Promise<Buffer | null> {
     if (this.stopped) return null;
     const request = this.protocol.decodeRequest(frame);
     const proc = this.processOf(connection, pid);
-    const ctx: TranslationContext = { session: proc.session, pid, tid, handles: proc.handles, protocol: this.protocol, log: this.options.log };
+    const ctx: TranslationContext = { session: proc.session, pid, tid, handles: proc.handles, protocol: this.protocol, log: this.options.log, server, allHandleTables: this.allHandleTables };
     let decision;
     try {
       decision = await dispatch(this.catalog, request, ctx, { mode: 'live' });
@@ -156,6 +174,9 @@ export class TranslationRouter {
     return encodeReplyFor(this.protocol, request, decision.reply.error, decision.reply.body);
   }
 
+  /** Every client process's proxy handle table (for handle counts across processes). */
+  private readonly allHandleTables = () => Array.from(this.processes.values(), (proc) => proc.handles);
+
   private processOf(connection: number, pid: number): ProcessTranslation {
     let proc = this.processes.get(connection);
     if (!proc) {
@@ -173,6 +194,7 @@ export class TranslationRouter {
     const proc = this.processes.get(connection);
     if (!proc) return;
     this.processes.delete(connection);
+    for (const family of this.families) family.onProcessEnd?.(proc.pid);
     for (const [value, entry] of [...proc.handles]) {
       proc.handles.release(value);
       proc.session.close(entry.primitive);

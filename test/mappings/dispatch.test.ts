@@ -3,11 +3,11 @@
 import { describe, expect, it } from 'vitest';
 import { createInProcessBackend } from '../../backends/inprocess/index.ts';
 import { WK_ATTACH_CREATE } from '../../backends/primitives.ts';
-import { Catalog } from '../../mappings/catalog/index.ts';
+import { Catalog, CATALOG_ENTRIES } from '../../mappings/catalog/index.ts';
 import { dispatch, splitDomains } from '../../mappings/dispatch.ts';
 import { PROXY_HANDLE_TOP, ProxyHandleTable } from '../../mappings/handles.ts';
 import { STATUS_NOT_SUPPORTED } from '../../mappings/ntstatus.ts';
-import { TranslationError, type TranslationContext } from '../../mappings/translator.ts';
+import { TranslationError, type TranslatedEntry, type TranslationContext, type Translator } from '../../mappings/translator.ts';
 import { loadProtocol } from '../../requests/protocol.ts';
 
 const protocol = loadProtocol('wine-8.0');
@@ -47,6 +47,48 @@ describe('dispatch', () => {
     expect(await dispatch(catalog, mixed, ctx, { mode: 'live' })).toMatchObject({ action: 'refuse', status: STATUS_NOT_SUPPORTED });
     const orphan = decoded('close_handle', { handle: PROXY_HANDLE_TOP });
     expect(await dispatch(catalog, orphan, ctx, { mode: 'live' })).toMatchObject({ action: 'refuse', status: STATUS_NOT_SUPPORTED });
+  });
+
+  it('lets live entries that reach wineserver themselves take more than their handles say (liveRouting)', async () => {
+    const ctx = context();
+    const stub = (request: string, liveRouting: 'any' | 'mixed'): TranslatedEntry => ({
+      request,
+      family: 'sync objects',
+      status: 'translated',
+      domains: ['sync-objects'],
+      primitives: ['lockobject'],
+      liveRouting,
+      translate: () => ({ error: 0, body: { stub: request } }),
+    });
+    const replaced: Record<string, Translator> = { create_mutex: stub('create_mutex', 'any'), select: stub('select', 'mixed') };
+    const live = new Catalog(
+      protocol.requests.map((r) => r.name),
+      CATALOG_ENTRIES.map((e) => replaced[e.request] ?? e),
+    );
+    const reply = (request: string) => ({ action: 'reply', reply: { error: 0, body: { stub: request } } });
+    // 'any': a named create under wineserver's \BaseNamedObjects handle, and an unnamed one despite the split domain.
+    const named = decoded('create_mutex', { access: 0x1f0001, owned: 0, objattr: { rootdir: 0x10, attributes: 0x80, sd: null, name: 'M' } });
+    expect(await dispatch(live, named, ctx, { mode: 'live' })).toEqual(reply('create_mutex'));
+    expect(await dispatch(live, decoded('create_mutex', { access: 0x1f0001, owned: 0, objattr: null }), ctx, { mode: 'live' })).toEqual(reply('create_mutex'));
+    // ... but only live: replay routes by the handles as ever.
+    expect(await dispatch(live, named, ctx, { mode: 'replay' })).toEqual({ action: 'forward', why: 'server-handles' });
+    // 'mixed': a wait on a proxy mutex and a wineserver event is the entry's; one on wineserver's objects only is not.
+    const select = (handles: number[]) =>
+      decoded('select', {
+        flags: 2,
+        cookie: 0x1000n,
+        timeout: 0n,
+        size: 4 + 4 * handles.length,
+        prev_apc: 0,
+        result: { type: 0, raw: Buffer.alloc(40) },
+        data: { op: 2, handles },
+        contexts: { contexts: [], fragment: Buffer.alloc(0) },
+      });
+    expect(await dispatch(live, select([0x18, PROXY_HANDLE_TOP]), ctx, { mode: 'live' })).toEqual(reply('select'));
+    expect(await dispatch(live, select([PROXY_HANDLE_TOP]), ctx, { mode: 'live' })).toEqual(reply('select'));
+    expect(await dispatch(live, select([0x18, 0x1c]), ctx, { mode: 'live' })).toEqual({ action: 'forward', why: 'server-handles' });
+    expect(await dispatch(live, select([]), ctx, { mode: 'live' })).toEqual({ action: 'forward', why: 'split-domain' });
+    expect(await dispatch(live, select([0x18, PROXY_HANDLE_TOP]), ctx, { mode: 'replay' })).toMatchObject({ action: 'refuse', status: STATUS_NOT_SUPPORTED });
   });
 
   it('wraps a failing translator in a typed error', async () => {

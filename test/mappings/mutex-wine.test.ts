@@ -6,16 +6,12 @@
 // and winedevice use), plus every select on exactly one of those mutexes,
 // is answered by the translators on a fresh instance and must print exactly
 // as wineserver's reply did; a wait wineserver answered with PENDING must
-// also end with the same wake-up. mappings/sync/replay.ts explains the
-// replay; docs/mutexes.md lists what cannot be compared.
+// also end with the same wake-up. mappings/replay.ts (replay/mutexes.ts)
+// explains the replay; docs/mutexes.md lists what cannot be compared.
 
 import { beforeAll, describe, expect, it } from 'vitest';
-import { replayMutexes } from '../../mappings/sync/replay.ts';
-import { loadProtocol } from '../../requests/protocol.ts';
 import { buildCorpus, ensureTemplatePrefix } from '../support/wine.ts';
-import { missingFromTraceInOrder, recordCorpusProgram } from '../helpers/recorded-run.ts';
-
-const protocol = loadProtocol('wine-8.0');
+import { linesOf, missingFromTraceInOrder, recordCorpusProgram, replayDifferences, replayRun, unexpectedSkips } from '../helpers/recorded-run.ts';
 
 beforeAll(async () => {
   buildCorpus();
@@ -24,19 +20,21 @@ beforeAll(async () => {
 
 describe('mutex translators replayed against real wineserver', () => {
   it('answer every mutex request and every select on one mutex of the mutexes program as wineserver did', async () => {
-    const { recording, trace } = await recordCorpusProgram('mutexes');
-
-    const report = await replayMutexes(recording, protocol, 'mutex-wine-replay');
+    const run = await recordCorpusProgram('mutexes');
+    const report = await replayRun(run);
+    const mutexes = report.families.mutexes;
     console.log(
-      `mutex replay: ${report.compared} replies compared, ${report.wakeupsCompared} wake-ups compared, ${report.mismatches.length} mismatches, ` +
+      `mutex replay: ${mutexes.replayed} replies compared, ${report.wakeups.compared} wake-ups compared, ${mutexes.replayed - mutexes.matched} mismatches, ` +
         `${report.unanswerable.length} mixed select(s) mirrored`,
     );
-    expect(report.mismatches).toEqual([]);
-    expect(report.mirrorMismatches).toEqual([]);
-    expect(report.skipped).toEqual({});
-    expect(missingFromTraceInOrder(report.lines, trace)).toEqual([]);
+    expect(replayDifferences(report)).toEqual([]);
+    expect(report.mismatched).toBe(0);
+    for (const name of ['create_mutex', 'open_mutex', 'release_mutex', 'query_mutex', 'select']) expect(report.types[name]?.skipped ?? 0, name).toBe(0);
+    expect(unexpectedSkips(report, [/class atom/])).toEqual([]);
+    const lines = linesOf(report, ['create_mutex', 'open_mutex', 'release_mutex', 'query_mutex', 'select']);
+    expect(missingFromTraceInOrder(lines, run.trace)).toEqual([]);
 
-    const count = (text: string) => report.lines.filter((l) => l.includes(text)).length;
+    const count = (text: string) => lines.filter((l) => l.includes(text)).length;
     // The program's own requests are among them (system processes add more).
     expect(count(': create_mutex() = 0 ')).toBeGreaterThanOrEqual(1);
     expect(count(': create_mutex() = OBJECT_NAME_EXISTS ')).toBeGreaterThanOrEqual(1);
@@ -48,12 +46,11 @@ describe('mutex translators replayed against real wineserver', () => {
     // Wait 0 while the child holds it, the 50 ms wait that ends by timeout, the abandoned wait.
     expect(count(': select() = TIMEOUT ')).toBeGreaterThanOrEqual(1);
     expect(count(': select() = PENDING ')).toBeGreaterThanOrEqual(1);
-    expect(report.wakeupsCompared).toBeGreaterThanOrEqual(1);
+    expect(report.wakeups.compared).toBeGreaterThanOrEqual(1);
     expect(count(': select() = ABANDONED_WAIT_0 ')).toBe(1);
     // WaitForMultipleObjects on a wineserver event and our mutex: not answerable, its outcome mirrored.
     expect(report.unanswerable).toHaveLength(1);
     expect(report.unanswerable[0]).toMatch(/data=\{WAIT,handles=\{[0-9a-f]{4},[0-9a-f]{4}\}\}.*select\(\) = 81 /);
-    expect(report.mirrored).toBe(1);
-    expect(report.compared).toBeGreaterThanOrEqual(40);
+    expect(mutexes.replayed).toBeGreaterThanOrEqual(40);
   }, 600_000);
 });

@@ -5,23 +5,19 @@
 // \BaseNamedObjects, the window-station directories, ...) after Wine has
 // booted: wineboot's events, winedevice's devices and drive links, the
 // services' sections and events are all there by then. It runs through
-// `winekernel run --record`; the replay (mappings/namespace/replay.ts)
-// mirrors every forwarded request that names an object and must answer each
-// get_directory_entry exactly as wineserver did: same entries, same types,
-// same hash order.
+// `winekernel run --record`; the replay (mappings/replay.ts, the one of
+// `winekernel replay`) mirrors every forwarded request that names an object
+// and must answer each get_directory_entry exactly as wineserver did: same
+// entries, same types, same hash order.
 
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { replayNamespace } from '../../mappings/namespace/replay.ts';
-import { readRecording } from '../../proxy/recording/reader.ts';
-import { loadProtocol } from '../../requests/protocol.ts';
-import { runLauncher } from '../proxy/harness.ts';
-import { createTestPrefix, ensureTemplatePrefix, removeTestPrefix, runWineProgram } from '../support/wine.ts';
+import { ensureTemplatePrefix } from '../support/wine.ts';
+import { linesOf, recordProgram, replayDifferences, replayRun, unexpectedSkips } from '../helpers/recorded-run.ts';
 
-const protocol = loadProtocol('wine-8.0');
 const MINGW = process.env.CC_MINGW ?? 'x86_64-w64-mingw32-gcc';
 
 /** Lists the directories named on its command line with NtQueryDirectoryObject, one entry per call. */
@@ -64,7 +60,6 @@ const DIRECTORIES = [
 
 let work: string;
 let exe: string;
-const prefixes: string[] = [];
 
 beforeAll(async () => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'wk-ns-tree-'));
@@ -78,31 +73,32 @@ beforeAll(async () => {
   await ensureTemplatePrefix();
 }, 600_000);
 
-afterAll(async () => {
-  for (const prefix of prefixes) await removeTestPrefix(prefix);
+afterAll(() => {
   fs.rmSync(work, { recursive: true, force: true });
 });
 
 describe("the startup namespace against real wineserver", () => {
   it('lists every directory of the booted namespace exactly as wineserver does', async () => {
-    const prefix = await createTestPrefix('ns-tree');
-    prefixes.push(prefix);
-    const record = path.join(work, 'tree.wkrec');
-    const run = await runWineProgram({ prefix, exe, args: DIRECTORIES, launcher: runLauncher(prefix, ['--record', record]), timeoutMs: 240_000 });
-    expect(run.exitCode).toBe(0);
+    let stdout = '';
+    const run = await recordProgram('ns-tree', exe, DIRECTORIES, (out, exitCode) => {
+      expect(exitCode).toBe(0);
+      stdout = out;
+    });
     // Every directory opened and listed (the counts are the real ones, whatever Wine booted).
-    for (const dir of DIRECTORIES) expect(run.stdout).toMatch(new RegExp(`^${dir.replace(/[\\?]/g, (c) => `\\${c}`)}: \\d+ entries$`, 'm'));
-    const report = await replayNamespace(readRecording(record), protocol, 'tree-replay');
-    expect(report.mismatches).toEqual([]);
-    expect(report.mirrorMismatches).toEqual([]);
-    // Replies without a handle value (listings, link targets, descriptors) are wineserver's byte for byte.
-    expect(report.byteMismatches).toEqual([]);
-    expect(report.byteExact).toBeGreaterThanOrEqual(100);
-    const listed = report.lines.filter((l) => l.includes('get_directory_entry() = 0 {')).length;
-    const total = [...run.stdout.matchAll(/: (\d+) entries$/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+    for (const dir of DIRECTORIES) expect(stdout).toMatch(new RegExp(`^${dir.replace(/[\\?]/g, (c) => `\\${c}`)}: \\d+ entries$`, 'm'));
+    const report = await replayRun(run);
+    expect(replayDifferences(report)).toEqual([]);
+    expect(report.mismatched).toBe(0);
+    expect(report.types.get_directory_entry.skipped).toBe(0);
+    expect(unexpectedSkips(report, [/class atom/])).toEqual([]);
+    // Listings are wineserver's replies byte for byte.
+    expect(report.types.get_directory_entry.byteExact).toBe(report.types.get_directory_entry.replayed);
+    const lines = linesOf(report, ['get_directory_entry']);
+    const listed = lines.filter((l) => l.includes('get_directory_entry() = 0 {')).length;
+    const total = [...stdout.matchAll(/: (\d+) entries$/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
     expect(listed).toBeGreaterThanOrEqual(total);
     expect(total).toBeGreaterThan(100);
-    expect(report.lines).toContainEqual(expect.stringMatching(/get_directory_entry\(\) = 0 \{ total_len=22, name_len=16, name=L"REGISTRY", type=L"Key" \}$/));
-    console.log(`namespace tree replay: ${total} entries in ${DIRECTORIES.length} directories, ${report.compared} replies compared exactly, ${report.mirrored} forwarded requests mirrored`);
+    expect(lines).toContainEqual(expect.stringMatching(/get_directory_entry\(\) = 0 \{ total_len=22, name_len=16, name=L"REGISTRY", type=L"Key" \}$/));
+    console.log(`namespace tree replay: ${total} entries in ${DIRECTORIES.length} directories, ${report.families.namespace.replayed} namespace replies compared exactly, ${report.mirrored.compared} forwarded requests mirrored`);
   }, 400_000);
 });

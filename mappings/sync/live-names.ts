@@ -1,0 +1,296 @@
+// Mutexes owned by the proxy while wineserver owns the object namespace
+// (docs/mutexes.md, "Live"): create_mutex, open_mutex, dup_handle,
+// close_handle and object security for proxy mutexes, live.
+//
+// The rule: a mutex created through the proxy lives only in the proxy (its
+// handles are proxy handles), so nothing about its state can diverge from
+// wineserver. Its *name* must stay unique across both sides, and wineserver
+// keeps every other named object, so the name is wineserver's business:
+//
+//  * create_mutex / open_mutex with a name are first made by wineserver, as
+//    the calling thread (server calls), on a placeholder: a plain wineserver
+//    mutex, never owned nor waited on, created with the client's own object
+//    attributes (without OBJ_INHERIT, and never owned). So wineserver decides
+//    everything about the name exactly as it would for the real request:
+//    root directory handles, symbolic links (Global\, Local\), case,
+//    OBJECT_NAME_EXISTS / COLLISION / TYPE_MISMATCH against events,
+//    semaphores and everything else named, descriptors and access checks.
+//  * On success the proxy reads the placeholder's full name
+//    (get_object_name) and granted access (get_object_info) and mints a proxy
+//    handle to the proxy mutex of that full name, kept in the proxy's
+//    namespace as an index: a new one when wineserver created the name (a
+//    stale proxy entry of that name, left by a race with a process's end, is
+//    unlinked first), the existing one when wineserver found it.
+//  * The placeholder handle stays open with the proxy handle, so the name
+//    lives exactly as long as a proxy handle to the mutex (or the
+//    wineserver handles of a process that is ending) exists; close_handle
+//    closes it through a server call, and a process's end closes its
+//    placeholders in wineserver by itself.
+//  * get/set_security_object on a named proxy mutex act on the placeholder,
+//    where wineserver keeps the descriptor later opens are checked against.
+//  * A name in a directory the proxy's namespace does not know (created at
+//    run time in wineserver) cannot be indexed: the placeholder is closed
+//    and the client's request is made as it was, so that name is a plain
+//    wineserver mutex for everyone.
+//
+// Named create and open are serialised within the proxy, so that wineserver
+// and the proxy's index see them in the same order.
+
+import type { ProxyHandleEntry } from '../handles.ts';
+import { handleOwner } from '../handles.ts';
+import { allocHandle, namespaceHandle } from '../namespace/proxy-handles.ts';
+import { createNamed, KIND_OTHER, lookupName, OBJ_INHERIT, OBJ_PERMANENT, withNamespace } from '../namespace/store.ts';
+import { parseObjectAttributes, unicodeBytes } from '../namespace/translators.ts';
+import { mapAccess, MAXIMUM_ALLOWED } from '../security/descriptor.ts';
+import { getSecurityObject, setSecurityObject } from '../security/translators.ts';
+import { objectType } from '../namespace/types.ts';
+import { STATUS_INVALID_HANDLE, STATUS_NOT_SUPPORTED, STATUS_SUCCESS } from '../ntstatus.ts';
+import type { ServerChannel, TranslatedEntry, TranslatedReply, TranslationContext } from '../translator.ts';
+import type { ObjectAttributes, ObjectAttributesField } from '../../requests/kinds/object-attributes.ts';
+import type { UnicodeStr } from '../../requests/kinds/text.ts';
+import { acquireMutex, mutexStateName } from './mutex-state.ts';
+import { callerOf, closeMutexEntry, createMutex, MUTANT_TYPE, mutexOf, openMutex } from './mutexes.ts';
+
+const STATUS_OBJECT_NAME_EXISTS = 0x40000000;
+const CURRENT_PROCESS = 0xffffffff;
+const DUPLICATE_CLOSE_SOURCE = 1;
+const DUPLICATE_SAME_ACCESS = 2;
+const DUPLICATE_MAKE_GLOBAL = 0x80000000;
+const RESERVED_ALL = 0x0c000000;
+/** get_object_name's reply room: the longest name wineserver accepts. */
+const NAME_REPLY_SIZE = 65536;
+
+/** The wineserver placeholder behind each proxy handle to a named mutex. */
+const placeholders = new WeakMap<ProxyHandleEntry, number>();
+
+/** The placeholder's wineserver handle for a proxy handle, if the mutex is named. */
+export function placeholderOf(entry: ProxyHandleEntry | undefined): number | undefined {
+  return entry ? placeholders.get(entry) : undefined;
+}
+
+// Named create/open are serialised (see the header).
+let namedQueue: Promise<unknown> = Promise.resolve();
+function serialised<T>(fn: () => Promise<T>): Promise<T> {
+  const run = namedQueue.then(fn, fn);
+  namedQueue = run.catch(() => undefined);
+  return run;
+}
+
+interface CreateMutexBody {
+  access: number;
+  owned: number;
+  objattr: ObjectAttributesField;
+}
+interface OpenMutexBody {
+  access: number;
+  attributes: number;
+  rootdir: number;
+  name: UnicodeStr;
+}
+
+const handleReply = (error: number, handle: number): TranslatedReply<{ handle: number }> => ({ error, body: { handle } });
+
+/** Whether a name's root is the proxy's to resolve (its own handle or a pseudo-handle): the namespace translators answer those. */
+const proxyRoot = (rootdir: number) => rootdir !== 0 && handleOwner(rootdir) !== 'server';
+
+/**
+ * What the proxy learns about a placeholder: its full name and granted
+ * access. null when the name cannot be read (then the caller falls back).
+ */
+async function describe(server: ServerChannel, handle: number): Promise<{ name: string; access: number } | null> {
+  const named = await server.call('get_object_name', { handle }, NAME_REPLY_SIZE);
+  if (named.error !== STATUS_SUCCESS) return null;
+  const name = unicodeBytes((named.body as { name: UnicodeStr }).name).toString('utf16le');
+  if (!name.startsWith('\\')) return null;
+  const info = await server.call('get_object_info', { handle });
+  if (info.error !== STATUS_SUCCESS) return null;
+  return { name, access: (info.body as { access: number }).access >>> 0 };
+}
+
+/**
+ * A proxy handle to the proxy mutex named `fullName`: `fresh` (wineserver
+ * created the name) makes a new mutex, else the existing one is opened (or
+ * made, if the proxy has none: its last proxy handle went while a
+ * wineserver handle of an ending process still held the name). 0 when the
+ * proxy's namespace cannot hold the name.
+ */
+async function proxyMutexNamed(ctx: TranslationContext, fullName: string, fresh: boolean, attributes: number): Promise<number> {
+  const permanent = attributes & OBJ_PERMANENT;
+  return withNamespace(ctx.session, 'write', (txn) => {
+    const found = lookupName(txn, null, fullName, 0);
+    if (!found.node) return 0;
+    if (!found.left.length) {
+      if (found.node.record.type !== MUTANT_TYPE || found.node.record.kind !== KIND_OTHER) return 0;
+      const existing = ctx.session.open(found.node.primName);
+      if (existing < 0) return 0;
+      if (!fresh) return allocHandle(ctx, found.node, existing, 0, attributes & OBJ_INHERIT, { check: false }).handle;
+      // Stale: wineserver has just created this name anew. Holders keep the old mutex; the name goes to a new one.
+      ctx.session.unlink(existing);
+      ctx.session.close(existing);
+    }
+    const created = createNamed(txn, null, fullName, permanent, { kind: KIND_OTHER, type: MUTANT_TYPE, sd: null });
+    if (!created.node) return 0;
+    return allocHandle(ctx, created.node, created.primitive, 0, attributes & OBJ_INHERIT, { check: false }).handle;
+  });
+}
+
+/** A proxy handle for a placeholder wineserver just made, or 0 (the caller falls back to wineserver). */
+async function adoptPlaceholder(ctx: TranslationContext, placeholder: number, fresh: boolean, attributes: number): Promise<number> {
+  const server = ctx.server!;
+  const known = await describe(server, placeholder);
+  const handle = known ? await proxyMutexNamed(ctx, known.name, fresh, attributes) : 0;
+  if (!handle) return 0;
+  const entry = ctx.handles.get(handle)!;
+  entry.access = known!.access;
+  placeholders.set(entry, placeholder);
+  mutexOf(ctx, entry);
+  return handle;
+}
+
+/** The placeholder could not be indexed: close it and make the client's request as it was (a plain wineserver mutex). */
+async function asWineserverDoes(ctx: TranslationContext, placeholder: number, request: string, body: Record<string, unknown>): Promise<TranslatedReply<{ handle: number }>> {
+  await ctx.server!.call('close_handle', { handle: placeholder });
+  const answer = await ctx.server!.call(request, body);
+  ctx.log?.debug({ request }, 'named mutex in a directory the proxy does not index: wineserver keeps it');
+  return handleReply(answer.error >>> 0, (answer.body as { handle: number }).handle);
+}
+
+export const createMutexLive: TranslatedEntry<CreateMutexBody, { handle: number }> = {
+  ...createMutex,
+  async translate(request, ctx) {
+    const { objattr, owned } = request.body;
+    const parsed = parseObjectAttributes(objattr);
+    // Unnamed, a bad attribute block, a proxy or pseudo root: the namespace translators answer exactly.
+    if (!ctx.server || !parsed.attrs || !parsed.attrs.name.length || proxyRoot(parsed.attrs.rootdir)) return createMutex.translate(request, ctx);
+    const attributes = parsed.attrs.attributes;
+    const plain = { ...(objattr as ObjectAttributes), attributes: attributes & ~OBJ_INHERIT };
+    return serialised(async () => {
+      const made = await ctx.server!.call('create_mutex', { access: request.body.access, owned: 0, objattr: plain });
+      const status = made.error >>> 0;
+      const placeholder = (made.body as { handle: number }).handle;
+      if (!placeholder) return handleReply(status, 0);
+      const handle = await adoptPlaceholder(ctx, placeholder, status === STATUS_SUCCESS, attributes);
+      if (!handle) return asWineserverDoes(ctx, placeholder, 'create_mutex', request.body as unknown as Record<string, unknown>);
+      if (status === STATUS_SUCCESS && owned) {
+        const mutex = mutexOf(ctx, ctx.handles.get(handle)!);
+        const taken = await acquireMutex(callerOf(ctx), mutex.state, mutex.seq, 0);
+        if (!taken.acquired) ctx.log?.warn({ seq: mutex.seq }, 'a new mutex was taken before its creator could own it');
+      }
+      return handleReply(status, handle);
+    });
+  },
+};
+
+export const openMutexLive: TranslatedEntry<OpenMutexBody, { handle: number }> = {
+  ...openMutex,
+  async translate(request, ctx) {
+    const { rootdir, attributes } = request.body;
+    if (!ctx.server || proxyRoot(rootdir)) return openMutex.translate(request, ctx);
+    return serialised(async () => {
+      const opened = await ctx.server!.call('open_mutex', { ...request.body, attributes: attributes & ~OBJ_INHERIT });
+      const placeholder = (opened.body as { handle: number }).handle;
+      if (!placeholder) return handleReply(opened.error >>> 0, 0);
+      const handle = await adoptPlaceholder(ctx, placeholder, false, attributes);
+      if (!handle) return asWineserverDoes(ctx, placeholder, 'open_mutex', request.body as unknown as Record<string, unknown>);
+      return handleReply(opened.error >>> 0, handle);
+    });
+  },
+};
+
+/** close_handle of a proxy mutex handle (after the table released it; the caller closes its primitive). */
+export async function closeMutexLive(ctx: TranslationContext, entry: ProxyHandleEntry): Promise<void> {
+  closeMutexEntry(ctx, entry);
+  const placeholder = placeholders.get(entry);
+  if (placeholder === undefined) return;
+  placeholders.delete(entry);
+  if (!ctx.server) return;
+  const closed = await ctx.server.call('close_handle', { handle: placeholder });
+  if (closed.error) ctx.log?.warn({ placeholder, error: closed.error }, 'closing a mutex placeholder failed');
+}
+
+interface DupBody {
+  src_process: number;
+  src_handle: number;
+  dst_process: number;
+  access: number;
+  attributes: number;
+  options: number;
+}
+
+/**
+ * dup_handle of a proxy mutex handle within the calling process (both
+ * process handles the current-process pseudo-handle), as duplicate_handle
+ * does it: the same or a mapped access, a check against the descriptor when
+ * more access is asked than the source has (for a named mutex wineserver
+ * checks it, duplicating the placeholder), DUPLICATE_CLOSE_SOURCE within one
+ * process keeping the value. Other processes and global handles are refused.
+ */
+export const dupMutexHandleLive: TranslatedEntry<DupBody, { handle: number }> = {
+  request: 'dup_handle',
+  family: 'handles',
+  status: 'translated',
+  domains: ['handle-tables', 'sync-objects'],
+  primitives: ['object_open', 'object_close'],
+  async translate(request, ctx) {
+    const { src_process, src_handle, dst_process, access, attributes, options } = request.body;
+    const source = ctx.handles.get(src_handle);
+    if (source && source.type !== MUTANT_TYPE) return handleReply(STATUS_NOT_SUPPORTED, 0);
+    if (src_process >>> 0 !== CURRENT_PROCESS || dst_process >>> 0 !== CURRENT_PROCESS || options & DUPLICATE_MAKE_GLOBAL) {
+      return handleReply(STATUS_NOT_SUPPORTED, 0);
+    }
+    if (!source) return handleReply(STATUS_INVALID_HANDLE, 0);
+    const state = namespaceHandle(source);
+    if (!state) return handleReply(STATUS_NOT_SUPPORTED, 0);
+    const placeholder = placeholders.get(source);
+    let placeholderCopy: number | undefined;
+    let granted: number;
+    if (placeholder !== undefined && ctx.server) {
+      // wineserver duplicates the placeholder: its access rules and descriptor check decide.
+      const dup = await ctx.server.call('dup_handle', { src_process, src_handle: placeholder, dst_process, access, attributes: attributes & ~OBJ_INHERIT, options });
+      placeholderCopy = (dup.body as { handle: number }).handle;
+      if (!placeholderCopy) return handleReply(dup.error >>> 0, 0);
+      const info = await ctx.server.call('get_object_info', { handle: placeholderCopy });
+      granted = (info.body as { access: number }).access >>> 0;
+    } else {
+      const mapping = objectType(MUTANT_TYPE).mapping;
+      granted = options & DUPLICATE_SAME_ACCESS ? source.access : (mapAccess(access, mapping) & ~RESERVED_ALL) >>> 0;
+      if (granted & MAXIMUM_ALLOWED) granted = mapping.all;
+    }
+    if (options & DUPLICATE_CLOSE_SOURCE) {
+      // Within one process the value is kept and only its access and flags change.
+      source.access = granted;
+      source.flags = attributes & OBJ_INHERIT;
+      if (placeholderCopy !== undefined) placeholders.set(source, placeholderCopy);
+      return handleReply(STATUS_SUCCESS, src_handle);
+    }
+    // An unnamed mutex cannot be reopened by name: the copy holds its state object instead (which
+    // keeps the mutex as long; the copy has no descriptor of its own to read or set).
+    const seq = state.node.record.seq;
+    const primitive = state.node.primName.length ? ctx.session.open(state.node.primName) : ctx.session.open(mutexStateName(seq));
+    if (primitive < 0) return handleReply(STATUS_INVALID_HANDLE, 0);
+    const copy = allocHandle(ctx, state.node, primitive, 0, attributes & OBJ_INHERIT, { check: false });
+    const entry = ctx.handles.get(copy.handle)!;
+    entry.access = granted;
+    if (placeholderCopy !== undefined) placeholders.set(entry, placeholderCopy);
+    mutexOf(ctx, entry);
+    return handleReply(STATUS_SUCCESS, copy.handle);
+  },
+};
+
+type SecurityBody = { handle: number; security_info: number };
+
+/** get/set_security_object on a named proxy mutex go to its placeholder; everything else to the namespace translators. */
+function viaPlaceholder<B extends SecurityBody>(base: TranslatedEntry<B>): TranslatedEntry<B> {
+  return {
+    ...base,
+    async translate(request, ctx) {
+      const placeholder = placeholderOf(ctx.handles.get(request.body.handle));
+      if (placeholder === undefined || !ctx.server) return base.translate(request, ctx);
+      const answer = await ctx.server.call(request.name, { ...request.body, handle: placeholder }, request.replySize);
+      return { error: answer.error >>> 0, body: answer.body as Record<string, unknown> };
+    },
+  };
+}
+
+export const getSecurityObjectLive = viaPlaceholder(getSecurityObject as TranslatedEntry<SecurityBody>);
+export const setSecurityObjectLive = viaPlaceholder(setSecurityObject as TranslatedEntry<SecurityBody>);

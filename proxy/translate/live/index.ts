@@ -1,0 +1,63 @@
+// The catalog the proxy routes with when it translates live (`--translate`):
+// the base catalog (mappings/catalog/) with the entries of every family that
+// is translated live replaced by that family's live entries (one module per
+// family in this folder, LiveFamily), and close_handle answered for proxy
+// handles (the family of the handle's object type is told; dispatch forwards
+// close_handle of wineserver's handles as before).
+//
+// A family is translated live only when the proxy can own its whole state
+// domain for the session (docs/translation.md, "State domains"); every other
+// family keeps the catalog's status and dispatch's split-domain rule.
+
+import { Catalog, CATALOG_ENTRIES } from '../../../mappings/catalog/index.ts';
+import { STATUS_INVALID_HANDLE } from '../../../mappings/ntstatus.ts';
+import type { TranslatedEntry, Translator } from '../../../mappings/translator.ts';
+import { instantiateFamily, type LiveFamily, type LiveFamilySource } from './family.ts';
+import { atomsLive } from './atoms.ts';
+import { registryLive } from './registry.ts';
+import { syncLive } from './sync.ts';
+
+export type { LiveFamily, LiveFamilySource } from './family.ts';
+
+/** The families translated live (or their factories), in the order their entries are applied. */
+export const LIVE_FAMILIES: readonly LiveFamilySource[] = [registryLive, syncLive, atomsLive];
+
+/** Fresh instances of every live family, for one router. */
+export function liveFamilies(sources: readonly LiveFamilySource[] = LIVE_FAMILIES): LiveFamily[] {
+  return sources.map(instantiateFamily);
+}
+
+/** close_handle of a proxy handle: forget the value, tell the object's family, close its primitive handle. */
+export function closeProxyHandleEntry(families: readonly LiveFamily[]): TranslatedEntry<{ handle: number }> {
+  const hooks = new Map<string, NonNullable<LiveFamily['onClose']>[string]>();
+  for (const family of families) for (const [type, hook] of Object.entries(family.onClose ?? {})) hooks.set(type, hook);
+  return {
+    request: 'close_handle',
+    family: 'handles',
+    status: 'translated',
+    domains: ['handle-tables'],
+    primitives: ['object_close'],
+    async translate(request, ctx) {
+      const entry = ctx.handles.release(request.body.handle);
+      if (!entry) return { error: STATUS_INVALID_HANDLE, body: {} };
+      try {
+        const hook = hooks.get(entry.type);
+        const answer = hook ? await hook(ctx, request.body.handle, entry) : undefined;
+        return answer ?? { error: 0, body: {} };
+      } finally {
+        ctx.session.close(entry.primitive);
+      }
+    },
+  };
+}
+
+/** The catalog with every live family's entries in place. */
+export function liveCatalog(requestNames: readonly string[], families: readonly LiveFamily[] = liveFamilies()): Catalog {
+  const replaced = new Map<string, Translator>();
+  for (const family of families) for (const entry of family.entries) replaced.set(entry.request, entry);
+  replaced.set('close_handle', closeProxyHandleEntry(families) as Translator);
+  return new Catalog(
+    requestNames,
+    CATALOG_ENTRIES.map((entry) => replaced.get(entry.request) ?? entry),
+  );
+}

@@ -1,0 +1,144 @@
+// The registry requests that need wineserver's side of the caller — its token,
+// its file handles, its events — answered by the proxy through server calls
+// (docs/translation.md "Server calls"): save_registry(), load_registry(),
+// unload_registry() (registry_hive.exe) and set_registry_notification()
+// (registry_notify.exe: filters, subtrees, changes by another thread, by
+// another process, a synchronous watch, closing the watched key).
+//
+// Each program's output through `run --translate` equals plain wine's, every
+// one of these requests was answered by the proxy (never forwarded), and the
+// server calls the proxy made are in the recording, flagged, each with its
+// reply on the same thread before the client's translated reply.
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { AUX_SERVER_CALL, AUX_TRANSLATED, FdRoleCode, RecordKind } from '../../proxy/recording/format.ts';
+import { readRecording } from '../../proxy/recording/reader.ts';
+import { loadProtocol } from '../../requests/protocol.ts';
+import {
+  buildCorpus,
+  corpusExe,
+  corpusExpected,
+  createTestPrefix,
+  ensureTemplatePrefix,
+  ensureWineInstalled,
+  removeTestPrefix,
+  runWineProgram,
+  stopWineserver,
+} from '../support/wine.js';
+import { runLauncher, startServe } from './harness.ts';
+
+const protocol = loadProtocol('wine-8.0');
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'wk-translate-live-'));
+const prefixes: string[] = [];
+
+beforeAll(async () => {
+  ensureWineInstalled();
+  buildCorpus();
+  await ensureTemplatePrefix();
+}, 600_000);
+
+afterEach(async () => {
+  while (prefixes.length) {
+    const prefix = prefixes.pop()!;
+    await stopWineserver(prefix);
+    await removeTestPrefix(prefix);
+  }
+});
+
+interface Routing {
+  translated: Map<string, number>;
+  forwarded: Map<string, number>;
+  serverCalls: Map<string, number>;
+  claimedFds: number;
+}
+
+function routingOf(file: string): Routing {
+  const records = readRecording(file).records;
+  const routing: Routing = { translated: new Map(), forwarded: new Map(), serverCalls: new Map(), claimedFds: 0 };
+  const bump = (map: Map<string, number>, name: string) => map.set(name, (map.get(name) ?? 0) + 1);
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i];
+    if (record.kind === RecordKind.FdToClient && record.aux === FdRoleCode.ServerCall) routing.claimedFds++;
+    if (record.kind !== RecordKind.Request) continue;
+    const name = protocol.requests[record.code]?.name ?? `#${record.code}`;
+    if (record.aux & AUX_SERVER_CALL) {
+      bump(routing.serverCalls, name);
+      // The call's reply is the next reply or request of that thread, flagged the same.
+      const next = records.slice(i + 1).find((x) => x.threadKey === record.threadKey && (x.kind === RecordKind.Reply || x.kind === RecordKind.Request));
+      expect(next?.kind, `reply to server call ${name}`).toBe(RecordKind.Reply);
+      expect(next!.aux & AUX_SERVER_CALL).toBe(AUX_SERVER_CALL);
+      expect(next!.code).toBe(record.code);
+    } else if (record.aux & AUX_TRANSLATED) bump(routing.translated, name);
+    else bump(routing.forwarded, name);
+  }
+  return routing;
+}
+
+async function directAndTranslated(name: string): Promise<Routing> {
+  const prefix = await createTestPrefix(`live-${name}`);
+  prefixes.push(prefix);
+  const direct = await runWineProgram({ prefix, exe: corpusExe(name), timeoutMs: 120_000 });
+  await stopWineserver(prefix);
+  expect(direct.stdout).toBe(corpusExpected(name));
+  const record = path.join(work, `${name}.wkrec`);
+  const translated = await runWineProgram({ prefix, exe: corpusExe(name), launcher: runLauncher(prefix, ['--translate', '--record', record]), timeoutMs: 180_000 });
+  expect(translated.stdout).toBe(direct.stdout);
+  expect(translated.exitCode).toBe(direct.exitCode);
+  return routingOf(record);
+}
+
+describe('registry requests answered through server calls (run --translate)', () => {
+  it('registry_hive.exe: save_registry(), load_registry(), unload_registry() answered by the proxy with the caller\'s privileges and files', async () => {
+    const routing = await directAndTranslated('registry_hive');
+    for (const request of ['save_registry', 'load_registry', 'unload_registry']) {
+      expect(routing.forwarded.get(request) ?? 0, request).toBe(0);
+    }
+    // Two refused for the missing privilege, two that wrote the file (the second overwrites).
+    expect(routing.translated.get('save_registry')).toBe(3);
+    expect(routing.translated.get('load_registry')).toBe(4);
+    expect(routing.translated.get('unload_registry')).toBeGreaterThanOrEqual(3);
+    // Privileges: one token opened and checked per request.
+    expect(routing.serverCalls.get('check_token_privileges')).toBeGreaterThanOrEqual(10);
+    // Files: a descriptor per successful save and load, taken by the proxy, never passed on.
+    expect(routing.serverCalls.get('get_handle_fd')).toBeGreaterThanOrEqual(4);
+    expect(routing.claimedFds).toBe(routing.serverCalls.get('get_handle_fd'));
+  }, 400_000);
+
+  it('registry_notify.exe: set_registry_notification() answered by the proxy; changes by threads and processes signal the watcher\'s event', async () => {
+    const routing = await directAndTranslated('registry_notify');
+    expect(routing.forwarded.get('set_registry_notification') ?? 0).toBe(0);
+    expect(routing.translated.get('set_registry_notification')).toBe(11); // every RegNotifyChangeKeyValue of the program
+    // Each watch takes a private duplicate of the event and resets it; each firing sets it.
+    expect(routing.serverCalls.get('dup_handle')).toBeGreaterThanOrEqual(10);
+    expect(routing.serverCalls.get('event_op')).toBeGreaterThanOrEqual(20);
+    // The change by another process reaches into the watcher's handle table.
+    expect(routing.serverCalls.get('open_process')).toBeGreaterThanOrEqual(1);
+  }, 400_000);
+
+  it('through the serving proxy: registry_notify.exe and registry_hive.exe, one after the other on one proxy', async () => {
+    const prefix = await createTestPrefix('live-serve');
+    prefixes.push(prefix);
+    const record = path.join(work, 'serve.wkrec');
+    const serve = await startServe(prefix, ['--translate', '--record', record], 60_000);
+    let stopped = false;
+    try {
+      for (const name of ['registry_notify', 'registry_hive']) {
+        const result = await runWineProgram({ prefix, exe: corpusExe(name), timeoutMs: 180_000 });
+        expect(result.stdout).toBe(corpusExpected(name));
+        expect(result.exitCode).toBe(0);
+      }
+      expect(await serve.stop()).toBe(0);
+      stopped = true;
+    } finally {
+      if (!stopped) await serve.stop();
+    }
+    const routing = routingOf(record);
+    for (const request of ['set_registry_notification', 'save_registry', 'load_registry', 'unload_registry']) {
+      expect(routing.forwarded.get(request) ?? 0, request).toBe(0);
+      expect(routing.translated.get(request) ?? 0, request).toBeGreaterThan(0);
+    }
+  }, 600_000);
+});
