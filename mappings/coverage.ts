@@ -50,7 +50,18 @@ export interface CoverageRow {
    * 'wineserver-internal' (its atom use never reaches the client).
    */
   liveAtoms?: 'bridged' | 'wineserver-internal';
+  /**
+   * A translated request under `run/serve --translate` (docs/translation.md,
+   * "Which families are translated live"): 'yes' answered by the proxy;
+   * 'yes, server calls' answered by the proxy with requests of its own to
+   * wineserver on the caller's thread; 'proxy handles' answered when it names
+   * a handle the proxy minted (forwarded otherwise); 'no' translated only in
+   * replay (its state domain is wineserver's live).
+   */
+  live?: LiveStatus;
 }
+
+export type LiveStatus = 'yes' | 'yes, server calls' | 'proxy handles' | 'no';
 
 export interface DomainSummary {
   domain: StateDomain;
@@ -157,6 +168,8 @@ export interface CoverageInput {
   verifiedByReplay?: ReadonlySet<string>;
   /** Request codes seen in recordings, one per request. */
   fixtureCodes?: { files: string[]; codes: Iterable<number> };
+  /** What live translation does with each translated request (the live catalog's view; omit to leave it out). */
+  live?: (request: string) => LiveStatus;
 }
 
 function verdictOf(status: CoverageStatus, reason?: ForwardReason): Verdict {
@@ -187,6 +200,7 @@ export function buildCoverage(input: CoverageInput): CoverageReport {
       in2003: in2003.has(entry.request),
     };
     if (reason) row.reason = { ...reason, ...(reason.missing ? { missing: [...reason.missing] } : {}) };
+    else if (input.live) row.live = input.live(entry.request);
     if (status === 'forwarded') {
       if (entry.request in ATOM_BRIDGED_REQUESTS) row.liveAtoms = 'bridged';
       else if (entry.request in ATOM_SERVER_INTERNAL_REQUESTS) row.liveAtoms = 'wineserver-internal';
@@ -311,6 +325,11 @@ export function summaryLines(report: CoverageReport): string[] {
   lines.push(
     `status: ${(Object.entries(report.byStatus) as [CoverageStatus, number][]).map(([s, n]) => `${s} ${n}`).join(', ')}`,
   );
+  const liveRows = report.rows.filter((r) => r.live);
+  if (liveRows.length) {
+    const statuses: LiveStatus[] = ['yes', 'yes, server calls', 'proxy handles', 'no'];
+    lines.push(`translated live (run/serve --translate): ${statuses.map((l) => `${l} ${liveRows.filter((r) => r.live === l).length}`).join(', ')}`);
+  }
   lines.push(
     `verdict (can the primitives express it?): ${(Object.entries(report.byVerdict) as [Verdict, number][])
       .map(([v, n]) => `${v} ${n} (${pct(n, total)})`)
@@ -372,7 +391,7 @@ export function renderText(report: CoverageReport): string {
   const out: string[] = [];
   out.push(`${'code'.padStart(4)}  ${'request'.padEnd(nameWidth)}  2003  ${'status'.padEnd(10)}  reason / primitives`);
   for (const row of report.rows) {
-    const what = row.status === 'forwarded' ? reasonText(row) : `uses ${row.primitives.join(', ')}`;
+    const what = row.status === 'forwarded' ? reasonText(row) : `uses ${row.primitives.join(', ')}${row.live ? `; live: ${row.live}` : ''}`;
     out.push(`${String(row.code).padStart(4)}  ${row.name.padEnd(nameWidth)}  ${row.in2003 ? 'yes ' : 'no  '}  ${row.status.padEnd(10)}  ${what}`);
   }
   out.push('');
@@ -397,7 +416,7 @@ export function renderHtml(report: CoverageReport): string {
         `<tr class="${r.verdict}"><td>${r.code}</td><td><code>${escapeHtml(r.name)}</code></td><td>${escapeHtml(r.family)}</td>` +
         `<td>${r.in2003 ? 'yes' : ''}</td><td>${escapeHtml(r.status)}</td><td>${escapeHtml(r.verdict)}</td>` +
         `<td>${r.reason ? escapeHtml(r.reason.category) : ''}</td><td>${escapeHtml(r.reason?.missing?.join(', ') ?? '')}</td>` +
-        `<td>${r.reason ? escapeHtml(r.reason.detail) : ''}</td><td>${escapeHtml(r.primitives.join(', '))}</td></tr>`,
+        `<td>${r.reason ? escapeHtml(r.reason.detail) : r.live ? `live: ${escapeHtml(r.live)}` : ''}</td><td>${escapeHtml(r.primitives.join(', '))}</td></tr>`,
     )
     .join('\n');
   const summary = summaryLines(report)
@@ -447,7 +466,7 @@ export function renderMarkdown(report: CoverageReport): string {
     out.push('| code | request | 2003 | status | verdict | reason | primitives |');
     out.push('| ---: | --- | --- | --- | --- | --- | --- |');
     for (const r of report.rows.filter((row) => row.family === f.family)) {
-      const reason = r.reason ? reasonText(r).replace(/\|/g, '\\|') : '';
+      const reason = r.reason ? reasonText(r).replace(/\|/g, '\\|') : r.live ? `live: ${r.live}` : '';
       out.push(`| ${r.code} | \`${r.name}\` | ${r.in2003 ? 'yes' : ''} | ${r.status} | ${r.verdict} | ${reason} | ${r.primitives.join(', ')} |`);
     }
   }

@@ -13,6 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Command } from '../main.ts';
 import { Catalog } from '../../mappings/catalog/index.ts';
+import { liveStatusFor } from '../../proxy/translate/live/index.ts';
 import {
   buildCoverage,
   CoverageError,
@@ -151,6 +152,7 @@ export const command: Command = {
         protocolVersion: table.PROTOCOL_VERSION,
         requests2003: loadRequests2003(values['requests-2003']),
         fixtureCodes: files.length ? { files, codes: await fixtureCodes(files, table.PROTOCOL_VERSION) } : undefined,
+        live: liveStatusFor(table.REQUESTS.map((r) => r.name)),
       });
       if (values.html) writeFileSync(values.html, renderHtml(report));
       process.stdout.write(values.json ? renderJson(report) : values.markdown ? renderMarkdown(report) : renderText(report));

@@ -25,6 +25,18 @@ import type { ServerChannel, TranslationContext } from '../../mappings/translato
 import { loadProtocol, type Protocol } from '../../requests/protocol.ts';
 import { liveCatalog, liveFamilies, type LiveFamily } from './live/index.ts';
 
+/**
+ * A reply that carries only a status: every field zero, no variable data —
+ * what wineserver sends when a handler fails before filling anything (it
+ * zeroes the reply first). Built by hand, not by the reply encoder, which
+ * needs every field and vararg of the reply type.
+ */
+function statusOnlyReply(status: number): Buffer {
+  const frame = Buffer.alloc(64);
+  frame.writeUInt32LE(status >>> 0, 0);
+  return frame;
+}
+
 export class TranslationRouterError extends Error {
   constructor(
     readonly code: 'WK_ROUTER_ATTACH' | 'WK_ROUTER_REGISTRY',
@@ -162,13 +174,13 @@ export class TranslationRouter {
       // A broken store: that one request fails, the client and the proxy go on.
       this.stats.failed++;
       this.options.log.error({ request: request.name, err: (error as Error).message }, 'translator failed');
-      return encodeReplyFor(this.protocol, request, 0xc0000001 /* STATUS_UNSUCCESSFUL */, {});
+      return statusOnlyReply(0xc0000001 /* STATUS_UNSUCCESSFUL */);
     }
     if (decision.action === 'forward') return null;
     if (decision.action === 'refuse') {
       this.stats.refused[request.name] = (this.stats.refused[request.name] ?? 0) + 1;
       this.options.log.debug({ request: request.name, detail: decision.detail }, 'request refused');
-      return encodeReplyFor(this.protocol, request, decision.status, {});
+      return statusOnlyReply(decision.status);
     }
     this.stats.translated[request.name] = (this.stats.translated[request.name] ?? 0) + 1;
     return encodeReplyFor(this.protocol, request, decision.reply.error, decision.reply.body);

@@ -28,6 +28,7 @@ const rowSchema = z.object({
   primitives: z.array(z.string()),
   domains: z.array(z.string()).min(1),
   in2003: z.boolean(),
+  live: z.enum(['yes', 'yes, server calls', 'proxy handles', 'no']).optional(),
 });
 
 const reportSchema = z.object({
@@ -75,6 +76,16 @@ describe('winekernel coverage', () => {
     expect(p.removed).toContain('get_atom_name');
     // The atom table is shared with forwarded class/property requests: reported as split.
     expect(report.domains.find((d) => d.domain === 'global-atom-table')!.split).toBe(true);
+    // What --translate does with each translated type: the registry and atoms are the proxy's, the hive
+    // requests and notification through server calls, directories stay wineserver's live.
+    const live = (name: string) => (report.rows.find((r) => r.name === name) as { live?: string }).live;
+    for (const row of report.rows) expect('live' in row).toBe(row.status !== 'forwarded');
+    expect(live('open_key')).toBe('yes');
+    expect(live('add_atom')).toBe('yes');
+    expect(live('save_registry')).toBe('yes, server calls');
+    expect(live('set_registry_notification')).toBe('yes, server calls');
+    expect(live('release_mutex')).toBe('proxy handles');
+    expect(live('create_directory')).toBe('no');
   });
 
   it('prints a table with one line per request and the summary lines', () => {

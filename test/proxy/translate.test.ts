@@ -26,15 +26,9 @@ import {
 import { runLauncher, startServe } from './harness.ts';
 
 const protocol = loadProtocol('wine-8.0');
-const REGISTRY_REQUESTS = new Set(['create_key', 'open_key', 'enum_key', 'set_key_value', 'get_key_value', 'enum_key_value', 'delete_key', 'delete_key_value', 'flush_key', 'rename_key']);
+const REGISTRY_REQUESTS = new Set(['create_key', 'open_key', 'enum_key', 'set_key_value', 'get_key_value', 'enum_key_value', 'delete_key', 'delete_key_value', 'flush_key', 'rename_key',
+  'load_registry', 'save_registry', 'unload_registry', 'set_registry_notification']);
 const prefixes: string[] = [];
-/**
- * Corpus programs that use registry features the owned registry answers with
- * STATUS_NOT_SUPPORTED (docs/translation.md): change notification, hive
- * save/load, key security descriptors. The text the first differing line must match.
- */
-const KNOWN_DIFFERENCES: Record<string, RegExp> = {
-};
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'wk-translate-'));
 
 async function freshPrefix(label: string): Promise<string> {
@@ -88,23 +82,13 @@ function registryRouting(file: string): { translated: number; forwarded: string[
 
 describe('winekernel run --translate', () => {
   for (const name of corpusProgramNames()) {
-    it(`${name}.exe: ${KNOWN_DIFFERENCES[name] ? 'identical output up to the documented unsupported check' : 'same output and exit status as plain wine'}; registry answered by the proxy`, async () => {
+    it(`${name}.exe: same output and exit status as plain wine; registry answered by the proxy`, async () => {
       const prefix = await freshPrefix(name);
       const direct = await runWineProgram({ prefix, exe: corpusExe(name), timeoutMs: 90_000 });
       await stopWineserver(prefix);
       const record = path.join(work, `${name}.wkrec`);
       const translated = await runWineProgram({ prefix, exe: corpusExe(name), launcher: runLauncher(prefix, ['--translate', '--record', record]), timeoutMs: 120_000 });
       expect(direct.stdout).toBe(corpusExpected(name));
-      const known = KNOWN_DIFFERENCES[name];
-      if (known) {
-        // Documented (docs/translation.md): the program stops at the first check the owned registry cannot
-        // answer (ERROR_NOT_SUPPORTED = 50); everything it printed before is identical.
-        const lines = translated.stdout.split('\n');
-        const firstDiff = lines.findIndex((line, i) => line !== direct.stdout.split('\n')[i]);
-        expect(firstDiff).toBeGreaterThan(0);
-        expect(lines.slice(firstDiff).join('\n')).toMatch(known);
-        return;
-      }
       expect(translated.stdout).toBe(direct.stdout);
       expect(translated.exitCode).toBe(direct.exitCode);
       const routing = registryRouting(record);

@@ -10,6 +10,8 @@
 // family keeps the catalog's status and dispatch's split-domain rule.
 
 import { Catalog, CATALOG_ENTRIES } from '../../../mappings/catalog/index.ts';
+import type { LiveStatus } from '../../../mappings/coverage.ts';
+import { splitDomains } from '../../../mappings/dispatch.ts';
 import { STATUS_INVALID_HANDLE } from '../../../mappings/ntstatus.ts';
 import type { TranslatedEntry, Translator } from '../../../mappings/translator.ts';
 import { instantiateFamily, type LiveFamily, type LiveFamilySource } from './family.ts';
@@ -60,4 +62,26 @@ export function liveCatalog(requestNames: readonly string[], families: readonly 
     requestNames,
     CATALOG_ENTRIES.map((entry) => replaced.get(entry.request) ?? entry),
   );
+}
+
+/**
+ * For the coverage report: what live translation does with each request
+ * (mappings/coverage.ts LiveStatus). A request of a live family is answered
+ * by the proxy ('yes', or 'yes, server calls' when it needs them), or, when
+ * its state domain stays split live, whenever it names a proxy handle
+ * ('proxy handles'); any other request is wineserver's live ('no').
+ */
+export function liveStatusFor(requestNames: readonly string[]): (request: string) => LiveStatus {
+  const families = liveFamilies();
+  const catalog = liveCatalog(requestNames, families);
+  const split = splitDomains(catalog);
+  const ofFamilies = new Set(families.flatMap((family) => family.entries.map((entry) => entry.request)));
+  ofFamilies.add('close_handle');
+  return (request) => {
+    const entry = catalog.get(request);
+    if (!entry || entry.status !== 'translated' || !ofFamilies.has(request)) return 'no';
+    if (entry.needsServer) return 'yes, server calls';
+    if (!entry.liveRouting && entry.domains.some((domain) => split.has(domain))) return 'proxy handles';
+    return 'yes';
+  };
 }
