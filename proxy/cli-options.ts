@@ -15,6 +15,8 @@ export const proxyOptionsSchema = z.object({
   translate: z.boolean().default(false),
   /** The primitives backend translated requests use. */
   backend: z.enum(['inprocess', 'device']).default('inprocess'),
+  /** With --translate: seconds between saves of a changed registry into the prefix (wineserver's own period is 30 s). */
+  registrySavePeriod: z.coerce.number().positive().max(86400).default(30),
 });
 
 export type ProxyCliOptions = z.infer<typeof proxyOptionsSchema>;
@@ -26,6 +28,7 @@ const VALUE_OPTIONS: Record<string, keyof ProxyCliOptions> = {
   '--log-file': 'logFile',
   '--server-stderr': 'serverStderr',
   '--backend': 'backend',
+  '--registry-save-period': 'registrySavePeriod',
 };
 
 /** Splits `args` at `--`; options before, the command after. */

@@ -26,6 +26,13 @@ export interface LegacyWineserverOptions {
   env?: NodeJS.ProcessEnv;
   log: Logger;
   startTimeoutMs?: number;
+  /**
+   * Files of the prefix wineserver must not write (the registry hives while
+   * the proxy owns the registry): each is replaced, for wineserver only, by
+   * a private copy (mappings of its mount namespace); what wineserver saves
+   * lands in the copy.
+   */
+  shadowFiles?: readonly string[];
 }
 
 export interface WineserverExit {
@@ -59,13 +66,20 @@ export class LegacyWineserver {
   }
 
   static async start(options: LegacyWineserverOptions): Promise<LegacyWineserver> {
+    fs.mkdirSync(options.privateRoot, { recursive: true });
     const socketPath = path.join(options.privateRoot, options.location.serverDirName, 'socket');
     const argv = [options.wineserver, '--foreground', options.persistent ? '--persistent' : '--persistent=0'];
-    const child = spawnWithPrivateWineDir(options.location.baseDir, options.privateRoot, argv, {
-      env: { ...(options.env ?? process.env), WINEPREFIX: options.prefix },
-      stdio: ['ignore', 'ignore', options.stderr],
-      detached: false,
-    });
+    const child = spawnWithPrivateWineDir(
+      options.location.baseDir,
+      options.privateRoot,
+      argv,
+      {
+        env: { ...(options.env ?? process.env), WINEPREFIX: options.prefix },
+        stdio: ['ignore', 'ignore', options.stderr],
+        detached: false,
+      },
+      shadowCopies(options.privateRoot, options.shadowFiles ?? []),
+    );
     const server = new LegacyWineserver(child, socketPath, options.log);
     const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
     const deadline = Date.now() + (options.startTimeoutMs ?? 15_000);
@@ -137,3 +151,25 @@ export class LegacyWineserver {
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/**
+ * Private copies of `files` (those that exist) for wineserver's mount
+ * namespace, as [copy, original] bind pairs. Each copy has a second link:
+ * wineserver (like the proxy, init.ts saveHivesToPrefix) writes a file with
+ * several links in place instead of renaming a temporary file over it, and a
+ * rename onto a mount point would fail.
+ */
+function shadowCopies(privateRoot: string, files: readonly string[]): Array<readonly [string, string]> {
+  const dir = path.join(privateRoot, 'shadow');
+  const binds: Array<readonly [string, string]> = [];
+  files.forEach((file, index) => {
+    if (!fs.existsSync(file)) return;
+    fs.mkdirSync(dir, { recursive: true });
+    const copy = path.join(dir, `${index}-${path.basename(file)}`);
+    fs.copyFileSync(file, copy);
+    fs.linkSync(copy, `${copy}.link`);
+    binds.push([copy, file] as const);
+  });
+  return binds;
+}
+

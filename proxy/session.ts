@@ -9,6 +9,7 @@ import { loadProxyProtocol } from './protocol-adapter.ts';
 import { WineserverProxy } from './proxy-server.ts';
 import { NullRecorder, RecordingWriter, type Recorder } from './recording/writer.ts';
 import { RecordKind } from './recording/format.ts';
+import { PREFIX_HIVES } from '../mappings/registry/init.ts';
 import { TranslationRouter } from './translate/router.ts';
 import { serverLocation, type ServerLocation, type WineInstallation } from './wine-env.ts';
 
@@ -22,7 +23,7 @@ export interface SessionOptions {
   command?: string[];
   log: Logger;
   /** Answer translated requests in the proxy (the registry, owned for the session). */
-  translate?: { backend: 'inprocess' | 'device' } | null;
+  translate?: { backend: 'inprocess' | 'device'; savePeriodMs?: number } | null;
 }
 
 /** A proxy with its wineserver; `restartable` servers come back on the next client after dying. */
@@ -66,6 +67,8 @@ export class ProxySession {
         persistent: options.mode === 'serve',
         stderr: serverStderr,
         log: options.log,
+        // The proxy owns the registry: wineserver's copy goes stale and must never reach the prefix.
+        shadowFiles: options.translate ? PREFIX_HIVES.map((hive) => path.join(options.prefix, hive.file)) : [],
       });
     } catch (error) {
       recorder.close();
@@ -78,7 +81,7 @@ export class ProxySession {
         const backend = options.translate.backend === 'device'
           ? (await import('../backends/device/index.ts')).createDeviceBackend()
           : (await import('../backends/inprocess/index.ts')).createInProcessBackend();
-        router = await TranslationRouter.start({ backend, prefix: options.prefix, protocolVersion: protocol.protocolVersion, log: options.log });
+        router = await TranslationRouter.start({ backend, prefix: options.prefix, protocolVersion: protocol.protocolVersion, log: options.log, savePeriodMs: options.translate.savePeriodMs });
       } catch (error) {
         await server.stop();
         recorder.close();

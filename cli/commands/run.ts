@@ -12,7 +12,7 @@ import { ProxySession } from '../../proxy/session.ts';
 import { ensurePrefixDirectory, ensurePrivateDir, findWine, resolvePrefix } from '../../proxy/wine-env.ts';
 
 const USAGE = `usage: winekernel run [--prefix DIR] [--record FILE] [--log-level LEVEL] [--log-file FILE]
-                     [--server-stderr FILE] [--translate [--backend KIND]] -- COMMAND [ARGS...]
+                     [--server-stderr FILE] [--translate [--backend KIND] [--registry-save-period S]] -- COMMAND [ARGS...]
 
 Runs COMMAND (e.g. wine PROGRAM ARGS) against a private wineserver for the
 prefix (default: $WINEPREFIX or ~/.wine), with all its wineserver traffic and
@@ -27,6 +27,9 @@ Exits with COMMAND's status once the wineserver has shut down (as
   --translate           answer translated requests in the proxy (the registry,
                         owned by the proxy for the session: docs/translation.md)
   --backend KIND        primitives backend for --translate: inprocess (default) or device
+  --registry-save-period S
+                        with --translate: save a changed registry into the prefix
+                        every S seconds (default 30, as wineserver) and at the end
 `;
 
 /** How long the wineserver may take to shut down after the command (system processes quit first). */
@@ -56,7 +59,7 @@ export const command: Command = {
         serverStderrFile: options.serverStderr,
         command: argv,
         log,
-        translate: options.translate ? { backend: options.backend } : null,
+        translate: options.translate ? { backend: options.backend, savePeriodMs: options.registrySavePeriod * 1000 } : null,
       });
 
       // For the command, wine's server base directory is a private one

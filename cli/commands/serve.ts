@@ -13,7 +13,7 @@ import { ProxySession } from '../../proxy/session.ts';
 import { ensurePrivateDir, findWine, requireExistingPrefix, resolvePrefix, serverLocation } from '../../proxy/wine-env.ts';
 
 const USAGE = `usage: winekernel serve [--prefix DIR] [--record FILE] [--log-level LEVEL] [--log-file FILE]
-                       [--server-stderr FILE] [--translate [--backend KIND]]
+                       [--server-stderr FILE] [--translate [--backend KIND] [--registry-save-period S]]
 
 Serves the prefix (default: $WINEPREFIX or ~/.wine) at the socket wine looks
 for, so that any wine command on it goes through the proxy, until SIGINT or
@@ -29,6 +29,9 @@ unless /run/user/<uid> exists).
   --translate           answer translated requests in the proxy (the registry,
                         owned by the proxy for the session: docs/translation.md)
   --backend KIND        primitives backend for --translate: inprocess (default) or device
+  --registry-save-period S
+                        with --translate: save a changed registry into the prefix
+                        every S seconds (default 30, as wineserver) and at the end
 `;
 
 /** Takes the wineserver lock of the server directory; false if someone holds it. */
@@ -81,7 +84,7 @@ export const command: Command = {
       }
       claimSocketPath(location.socketPath, prefix);
 
-      session = await ProxySession.start({ mode: 'serve', wine, prefix, recordFile: options.record, serverStderrFile: options.serverStderr, log, translate: options.translate ? { backend: options.backend } : null });
+      session = await ProxySession.start({ mode: 'serve', wine, prefix, recordFile: options.record, serverStderrFile: options.serverStderr, log, translate: options.translate ? { backend: options.backend, savePeriodMs: options.registrySavePeriod * 1000 } : null });
       session.proxy.listen(location.socketPath);
       socketPath = location.socketPath;
       process.stderr.write(`winekernel serve: serving ${prefix} at ${location.socketPath} (pid ${process.pid})\n`);

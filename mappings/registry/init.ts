@@ -105,8 +105,15 @@ export async function saveHives(store: RegistryStore): Promise<Record<string, Bu
  * Writes the hives into a prefix as wineserver's save_branch does: a
  * temporary file in the same directory renamed over the old one (or, when
  * the target is not a plain single-link file, written in place).
+ *
+ * `inPlace`: always write into the existing file (kept complete in a
+ * temporary file beside it until then). The proxy does so while wineserver
+ * runs with private copies of the hives bind-mounted over them in its mount
+ * namespace (proxy/legacy-wineserver.ts shadowFiles): a rename over the
+ * file would detach those mounts and let wineserver write its stale copy
+ * over the prefix's.
  */
-export async function saveHivesToPrefix(store: RegistryStore, prefix: string): Promise<string[]> {
+export async function saveHivesToPrefix(store: RegistryStore, prefix: string, options: { inPlace?: boolean } = {}): Promise<string[]> {
   const texts = await saveHives(store);
   const written: string[] = [];
   for (const [file, text] of Object.entries(texts)) {
@@ -118,9 +125,14 @@ export async function saveHivesToPrefix(store: RegistryStore, prefix: string): P
     } catch {
       inPlace = false;
     }
+    const tmp = path.join(prefix, `reg${process.pid.toString(16)}${Date.now().toString(16)}.tmp`);
     if (inPlace) fs.writeFileSync(target, text);
-    else {
-      const tmp = path.join(prefix, `reg${process.pid.toString(16)}${Date.now().toString(16)}.tmp`);
+    else if (options.inPlace && fs.existsSync(target)) {
+      // A complete copy first: if the proxy dies while the target is half written, the copy remains.
+      fs.writeFileSync(tmp, text, { mode: 0o666 });
+      fs.writeFileSync(target, text);
+      fs.unlinkSync(tmp);
+    } else {
       fs.writeFileSync(tmp, text, { mode: 0o666 });
       fs.renameSync(tmp, target);
     }

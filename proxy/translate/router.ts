@@ -54,6 +54,12 @@ export interface RouterOptions {
   log: Logger;
   /** Instance name (default: derived from the prefix's real path). */
   kernid?: string;
+  /**
+   * Milliseconds between saves of a changed registry into the prefix while
+   * the proxy runs (default 30 s, wineserver's period), so that a crash of
+   * the proxy loses at most that much; 0: only at stop().
+   */
+  savePeriodMs?: number;
 }
 
 /** One client process's side of translation. */
@@ -96,6 +102,10 @@ export class TranslationRouter {
   /** Families' cheap checks on a candidate's frame, by request code. */
   private readonly prefilters = new Map<number, (frame: Buffer) => boolean>();
   private stopped = false;
+  private saveTimer: NodeJS.Timeout | null = null;
+  /** The registry's change counter at the last save (or the load). */
+  private savedChanges: number;
+  private saving: Promise<void> | null = null;
 
   private constructor(
     private readonly options: RouterOptions,
@@ -105,6 +115,12 @@ export class TranslationRouter {
     private readonly owner: Session,
     private readonly families: readonly LiveFamily[],
   ) {
+    this.savedChanges = registryFor(owner).info().changes;
+    const period = options.savePeriodMs ?? 30_000;
+    if (period > 0) {
+      this.saveTimer = setInterval(() => void this.saveIfChanged(), period);
+      this.saveTimer.unref();
+    }
     this.candidates = new Uint8Array(protocol.requests.length);
     const split = splitDomains(catalog);
     for (const entry of catalog.entries()) {
@@ -214,13 +230,37 @@ export class TranslationRouter {
     proc.session.end();
   }
 
+  /**
+   * Saves the registry into the prefix if it changed since the last save
+   * (periodic save). wineserver's own copy is never written meanwhile: no
+   * registry request reaches it, so it never becomes dirty.
+   */
+  saveIfChanged(): Promise<void> {
+    if (this.saving || this.stopped) return this.saving ?? Promise.resolve();
+    const store = registryFor(this.owner);
+    const changes = store.info().changes;
+    if (changes === this.savedChanges) return Promise.resolve();
+    this.saving = saveHivesToPrefix(store, this.options.prefix, { inPlace: true }).then(
+      (written) => {
+        this.savedChanges = changes;
+        this.options.log.debug({ files: written.length, changes }, 'registry saved into the prefix (periodic)');
+      },
+      (error: Error) => this.options.log.error({ err: error.message }, 'periodic registry save failed; retried at the next period'),
+    ).finally(() => {
+      this.saving = null;
+    });
+    return this.saving;
+  }
+
   /** Saves the registry into the prefix and ends every session. Call after wineserver has exited. */
   async stop(): Promise<void> {
     if (this.stopped) return;
+    if (this.saveTimer) clearInterval(this.saveTimer);
+    await this.saving;
     this.stopped = true;
     for (const connection of [...this.processes.keys()]) this.endProcess(connection);
     try {
-      const written = await saveHivesToPrefix(registryFor(this.owner), this.options.prefix);
+      const written = await saveHivesToPrefix(registryFor(this.owner), this.options.prefix, { inPlace: true });
       this.options.log.info({ files: written, stats: this.stats }, 'registry saved into the prefix');
     } finally {
       this.owner.end();

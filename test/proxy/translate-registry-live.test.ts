@@ -28,7 +28,7 @@ import {
   runWineProgram,
   stopWineserver,
 } from '../support/wine.js';
-import { runLauncher, startServe } from './harness.ts';
+import { childPids, eventually, processName, runLauncher, startServe } from './harness.ts';
 
 const protocol = loadProtocol('wine-8.0');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'wk-translate-live-'));
@@ -116,6 +116,30 @@ describe('registry requests answered through server calls (run --translate)', ()
     expect(routing.serverCalls.get('event_op')).toBeGreaterThanOrEqual(20);
     // The change by another process reaches into the watcher's handle table.
     expect(routing.serverCalls.get('open_process')).toBeGreaterThanOrEqual(1);
+  }, 400_000);
+
+  it('a changed registry is saved into the prefix periodically, so a proxy killed without warning loses nothing older than the period', async () => {
+    const prefix = await createTestPrefix('live-periodic');
+    prefixes.push(prefix);
+    const serve = await startServe(prefix, ['--translate', '--registry-save-period', '1'], 60_000);
+    try {
+      const add = await runWineProgram({ prefix, exe: 'reg', args: ['add', 'HKCU\\Software\\WineKernelPeriodic', '/v', 'Saved', '/t', 'REG_SZ', '/d', 'yes', '/f'], timeoutMs: 120_000 });
+      expect(add.exitCode).toBe(0);
+      const userReg = path.join(prefix, 'user.reg');
+      const deadline = Date.now() + 15_000;
+      while (!fs.readFileSync(userReg, 'latin1').includes('[Software\\\\WineKernelPeriodic]') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      expect(fs.readFileSync(userReg, 'latin1')).toContain('[Software\\\\WineKernelPeriodic]');
+    } finally {
+      // No orderly stop: the proxy is killed; its wineserver follows it (parent-death signal).
+      const servers = childPids(serve.pid).filter((pid) => processName(pid).startsWith('wineserver'));
+      expect(servers.length).toBe(1);
+      serve.child.kill('SIGKILL');
+      await new Promise((r) => serve.child.once('exit', r));
+      expect(await eventually(() => servers.every((pid) => !fs.existsSync(`/proc/${pid}`)), 10_000)).toBe(true);
+    }
+    await stopWineserver(prefix);
+    const plain = await runWineProgram({ prefix, exe: 'reg', args: ['query', 'HKCU\\Software\\WineKernelPeriodic'], timeoutMs: 120_000 });
+    expect(plain.stdout).toMatch(/Saved\s+REG_SZ\s+yes/);
   }, 400_000);
 
   it('through the serving proxy: registry_notify.exe and registry_hive.exe, one after the other on one proxy', async () => {
