@@ -3,8 +3,19 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { REPO_ROOT, wineEnv } from '../support/wine.js';
+import { afterEach, beforeAll } from 'vitest';
+import {
+  buildCorpus,
+  createTestPrefix,
+  ensureTemplatePrefix,
+  ensureWineInstalled,
+  removeTestPrefix,
+  REPO_ROOT,
+  stopWineserver,
+  wineEnv,
+} from '../support/wine.js';
 
 export const WINEKERNEL = path.join(REPO_ROOT, 'bin', 'winekernel.js');
 
@@ -120,4 +131,35 @@ export async function eventually(probe: () => boolean, timeoutMs: number, stepMs
     await sleep(stepMs);
   }
   return probe();
+}
+
+/**
+ * The set-up every test file that runs corpus programs through the proxy
+ * shares: Wine, the corpus and the template prefix ready before the first
+ * test; prefixes made with `fresh(label)` stopped and removed after each
+ * test; `work`, a scratch directory for recordings. Call at module level.
+ */
+export function useCorpusPrefixes(name: string): { fresh(label: string): Promise<string>; work: string } {
+  const prefixes: string[] = [];
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), `wk-${name}-`));
+  beforeAll(async () => {
+    ensureWineInstalled();
+    buildCorpus();
+    await ensureTemplatePrefix();
+  }, 600_000);
+  afterEach(async () => {
+    while (prefixes.length) {
+      const prefix = prefixes.pop()!;
+      await stopWineserver(prefix);
+      await removeTestPrefix(prefix);
+    }
+  }, 120_000);
+  return {
+    work,
+    async fresh(label: string) {
+      const prefix = await createTestPrefix(`${name}-${label}`);
+      prefixes.push(prefix);
+      return prefix;
+    },
+  };
 }

@@ -5,10 +5,8 @@
 // request reaches wineserver from a client, and every request that carries
 // atoms is rewritten by the proxy instead of being forwarded as it is.
 
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ATOM_BRIDGED_REQUESTS, ATOM_SERVER_INTERNAL_REQUESTS } from '../../mappings/atom-bridge.ts';
 import { ATOM_TRANSLATORS } from '../../mappings/atoms.ts';
 import { splitDomains } from '../../mappings/dispatch.ts';
@@ -17,44 +15,18 @@ import { readRecording } from '../../proxy/recording/reader.ts';
 import { liveCatalog } from '../../proxy/translate/live/index.ts';
 import { loadProtocol } from '../../requests/protocol.ts';
 import {
-  buildCorpus,
   corpusExe,
   corpusExpected,
-  createTestPrefix,
-  ensureTemplatePrefix,
-  ensureWineInstalled,
-  removeTestPrefix,
   runWineProgram,
   stopWineserver,
   type RunWineProgramOptions,
 } from '../support/wine.js';
-import { runLauncher } from './harness.ts';
+import { runLauncher, useCorpusPrefixes } from './harness.ts';
 
 const protocol = loadProtocol('wine-8.0');
+const { fresh: freshPrefix, work } = useCorpusPrefixes('translate-atoms');
 const ATOM_REQUESTS = new Set<string>(ATOM_TRANSLATORS.map((entry) => entry.request));
 const BRIDGED = new Set(Object.keys(ATOM_BRIDGED_REQUESTS));
-const prefixes: string[] = [];
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'wk-translate-atoms-'));
-
-async function freshPrefix(label: string): Promise<string> {
-  const prefix = await createTestPrefix(`translate-atoms-${label}`);
-  prefixes.push(prefix);
-  return prefix;
-}
-
-beforeAll(async () => {
-  ensureWineInstalled();
-  buildCorpus();
-  await ensureTemplatePrefix();
-}, 600_000);
-
-afterEach(async () => {
-  while (prefixes.length) {
-    const prefix = prefixes.pop()!;
-    await stopWineserver(prefix);
-    await removeTestPrefix(prefix);
-  }
-});
 
 interface Routing {
   /** Client requests answered by the proxy (atom requests) or bridged, by name. */

@@ -8,53 +8,27 @@
 // abandoned to the next waiter, and nothing held.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handleOwner } from '../../mappings/handles.ts';
 import { AUX_SERVER_CALL, AUX_TRANSLATED, RecordKind } from '../../proxy/recording/format.ts';
 import { readRecording } from '../../proxy/recording/reader.ts';
 import { loadProtocol } from '../../requests/protocol.ts';
 import {
-  buildCorpus,
   corpusExe,
   corpusExpected,
   createTestPrefix,
-  ensureTemplatePrefix,
-  ensureWineInstalled,
   removeTestPrefix,
   runWineProgram,
   stopWineserver,
   WINE_LOADER,
   wineEnv,
 } from '../support/wine.js';
-import { eventually, openFdCount, runLauncher, sleep, startServe, type ServeHandle } from './harness.ts';
+import { eventually, openFdCount, runLauncher, sleep, startServe, type ServeHandle, useCorpusPrefixes } from './harness.ts';
 
 const protocol = loadProtocol('wine-8.0');
+const { fresh: freshPrefix, work } = useCorpusPrefixes('translate-mutexes');
 const MUTEX_REQUESTS = new Set(['create_mutex', 'open_mutex', 'release_mutex', 'query_mutex']);
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'wk-translate-mutexes-'));
-const prefixes: string[] = [];
-
-beforeAll(async () => {
-  ensureWineInstalled();
-  buildCorpus();
-  await ensureTemplatePrefix();
-}, 600_000);
-
-afterEach(async () => {
-  while (prefixes.length) {
-    const prefix = prefixes.pop()!;
-    await stopWineserver(prefix);
-    await removeTestPrefix(prefix);
-  }
-}, 120_000);
-
-async function freshPrefix(label: string): Promise<string> {
-  const prefix = await createTestPrefix(`translate-mutexes-${label}`);
-  prefixes.push(prefix);
-  return prefix;
-}
 
 interface MutexRouting {
   /** Client requests answered by the proxy, by type. */

@@ -11,42 +11,21 @@
 // reply on the same thread before the client's translated reply.
 
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AUX_SERVER_CALL, AUX_TRANSLATED, FdRoleCode, RecordKind } from '../../proxy/recording/format.ts';
 import { readRecording } from '../../proxy/recording/reader.ts';
 import { loadProtocol } from '../../requests/protocol.ts';
 import {
-  buildCorpus,
   corpusExe,
   corpusExpected,
-  createTestPrefix,
-  ensureTemplatePrefix,
-  ensureWineInstalled,
-  removeTestPrefix,
   runWineProgram,
   stopWineserver,
 } from '../support/wine.js';
-import { childPids, eventually, processName, runLauncher, startServe } from './harness.ts';
+import { childPids, eventually, processName, runLauncher, startServe, useCorpusPrefixes } from './harness.ts';
 
 const protocol = loadProtocol('wine-8.0');
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'wk-translate-live-'));
-const prefixes: string[] = [];
-
-beforeAll(async () => {
-  ensureWineInstalled();
-  buildCorpus();
-  await ensureTemplatePrefix();
-}, 600_000);
-
-afterEach(async () => {
-  while (prefixes.length) {
-    const prefix = prefixes.pop()!;
-    await stopWineserver(prefix);
-    await removeTestPrefix(prefix);
-  }
-});
+const { fresh: freshPrefix, work } = useCorpusPrefixes('translate-live');
 
 interface Routing {
   translated: Map<string, number>;
@@ -78,8 +57,7 @@ function routingOf(file: string): Routing {
 }
 
 async function directAndTranslated(name: string): Promise<Routing> {
-  const prefix = await createTestPrefix(`live-${name}`);
-  prefixes.push(prefix);
+  const prefix = await freshPrefix(name);
   const direct = await runWineProgram({ prefix, exe: corpusExe(name), timeoutMs: 120_000 });
   await stopWineserver(prefix);
   expect(direct.stdout).toBe(corpusExpected(name));
@@ -119,8 +97,7 @@ describe('registry requests answered through server calls (run --translate)', ()
   }, 400_000);
 
   it('a changed registry is saved into the prefix periodically, so a proxy killed without warning loses nothing older than the period', async () => {
-    const prefix = await createTestPrefix('live-periodic');
-    prefixes.push(prefix);
+    const prefix = await freshPrefix('live-periodic');
     const serve = await startServe(prefix, ['--translate', '--registry-save-period', '1'], 60_000);
     try {
       const add = await runWineProgram({ prefix, exe: 'reg', args: ['add', 'HKCU\\Software\\WineKernelPeriodic', '/v', 'Saved', '/t', 'REG_SZ', '/d', 'yes', '/f'], timeoutMs: 120_000 });
@@ -143,8 +120,7 @@ describe('registry requests answered through server calls (run --translate)', ()
   }, 400_000);
 
   it('through the serving proxy: registry_notify.exe and registry_hive.exe, one after the other on one proxy', async () => {
-    const prefix = await createTestPrefix('live-serve');
-    prefixes.push(prefix);
+    const prefix = await freshPrefix('live-serve');
     const record = path.join(work, 'serve.wkrec');
     const serve = await startServe(prefix, ['--translate', '--record', record], 60_000);
     let stopped = false;

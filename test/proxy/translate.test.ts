@@ -5,51 +5,24 @@
 // translated, never forwarded), and the prefix stays usable by plain Wine.
 
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AUX_TRANSLATED, RecordKind } from '../../proxy/recording/format.ts';
 import { readRecording } from '../../proxy/recording/reader.ts';
 import { loadProtocol } from '../../requests/protocol.ts';
 import {
-  buildCorpus,
   corpusExe,
   corpusExpected,
   corpusProgramNames,
-  createTestPrefix,
-  ensureTemplatePrefix,
-  ensureWineInstalled,
-  removeTestPrefix,
   runWineProgram,
   stopWineserver,
 } from '../support/wine.js';
-import { runLauncher, startServe } from './harness.ts';
+import { runLauncher, startServe, useCorpusPrefixes } from './harness.ts';
 
 const protocol = loadProtocol('wine-8.0');
+const { fresh: freshPrefix, work } = useCorpusPrefixes('translate');
 const REGISTRY_REQUESTS = new Set(['create_key', 'open_key', 'enum_key', 'set_key_value', 'get_key_value', 'enum_key_value', 'delete_key', 'delete_key_value', 'flush_key', 'rename_key',
   'load_registry', 'save_registry', 'unload_registry', 'set_registry_notification']);
-const prefixes: string[] = [];
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'wk-translate-'));
-
-async function freshPrefix(label: string): Promise<string> {
-  const prefix = await createTestPrefix(`translate-${label}`);
-  prefixes.push(prefix);
-  return prefix;
-}
-
-beforeAll(async () => {
-  ensureWineInstalled();
-  buildCorpus();
-  await ensureTemplatePrefix();
-}, 600_000);
-
-afterEach(async () => {
-  while (prefixes.length) {
-    const prefix = prefixes.pop()!;
-    await stopWineserver(prefix);
-    await removeTestPrefix(prefix);
-  }
-});
 
 /** Registry requests of a recording: answered by the proxy vs forwarded to wineserver. */
 function registryRouting(file: string): { translated: number; forwarded: string[]; byType: Map<string, number> } {
