@@ -13,17 +13,22 @@
 // through it, and opens the first per-process session only when the first
 // recorded request is replayed. A backend wrapper notes when sessions open,
 // so the snapshot load and the replay proper are timed apart without
-// touching the engine. Each column first runs one profiling round (not
-// timed; it also warms the JIT) whose sessions count every primitive call
-// and the time spent inside it.
+// touching the engine. Before the timed rounds one profiling round (not
+// timed; it also warms the JIT) counts every primitive call through wrapping
+// sessions and times each: on the host's in-process backend and on the
+// device (the counts are compared; the report says whether they agree). The guest
+// skips the in-process profiling round to keep its run short: the device's
+// cost over the in-process backend is the difference of their timed rounds.
 //
 // In the guest this file runs itself: `node --import tsx bench/replay.ts
-// --guest [--rounds N] [--fixtures a,b]` prints one line
+// --guest [--rounds=N] [--fixtures=a,b]` prints one line
 // `BENCH_REPLAY_JSON {...}` on stdout.
 
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { createInProcessBackend } from '../backends/inprocess/index.ts';
 import type { Backend, Credentials, Session } from '../backends/primitives.ts';
 import { findStartingHives, replayRecording, type ReplayReport } from '../mappings/replay.ts';
@@ -36,12 +41,11 @@ const ROOT = path.join(import.meta.dirname, '..');
 const FIXTURES = path.join(ROOT, 'fixtures/recordings');
 /** Timed rounds on the host (after the profiling round). */
 const HOST_ROUNDS = Number(process.env.BENCH_REPLAY_ROUNDS ?? 5);
-/** Timed rounds per backend in the guest: under TCG a round of every fixture on the device takes minutes. */
+/** Timed rounds per backend in the guest: under TCG one replay of one fixture with its registry load takes 20-40 s. */
 const GUEST_ROUNDS = Number(process.env.BENCH_REPLAY_GUEST_ROUNDS ?? 3);
 const VM_TIMEOUT_S = Number(process.env.BENCH_REPLAY_VM_TIMEOUT ?? 3000);
 const JSON_MARK = 'BENCH_REPLAY_JSON ';
-
-type Column = 'hostInprocess' | 'guestInprocess' | 'guestDevice';
+const GUEST_KEEP = path.join(os.tmpdir(), 'bench-replay-guest.json');
 
 /** Primitive calls (and the time inside them) of one phase of a profiled replay. */
 interface PhaseProfile {
@@ -64,11 +68,15 @@ interface FixtureResult {
   rounds: number;
   /** Medians over the timed rounds. */
   replayPerSec: number;
+  replayMs: number;
   loadMs: number;
   wholePerSec: number;
-  /** Each timed round: [registry load ms, replay ms]. */
-  samples: [number, number][];
-  profile: Profile;
+  /** Median ms of garbage collection during the replay proper. */
+  gcReplayMs: number;
+  /** Each timed round: [registry load ms, replay ms, GC ms during the replay]. */
+  samples: [number, number, number][];
+  /** The profiling round (columns that run one). */
+  profile?: Profile;
 }
 
 interface ColumnResult {
@@ -77,10 +85,15 @@ interface ColumnResult {
   fixtures: FixtureResult[];
   /** Median ns of the cheapest primitive path (an empty in-process call; the no-op ioctl through the addon). */
   floorNs?: number;
+  /** What timing one call in the profiling round adds by itself (the wrapper and two clock reads), ns; subtracted in the report. */
+  timingOverheadNs?: number;
 }
 
 interface GuestResult {
   uname: string;
+  clocksource: string;
+  /** The guest kernel's Meltdown status (page-table isolation makes every system call switch page tables). */
+  meltdown?: string;
   inprocess: ColumnResult;
   device: ColumnResult;
   wallSeconds: number;
@@ -109,7 +122,7 @@ class Probe {
     return this.opened.length > 1 ? this.phases.replay : this.phases.load;
   }
 
-  private counting(session: Session): Session {
+  counting(session: Session): Session {
     const wrapped = new Map<PropertyKey, (...args: unknown[]) => unknown>();
     return new Proxy(session, {
       get: (target, prop) => {
@@ -134,6 +147,23 @@ class Probe {
       },
     });
   }
+}
+
+/**
+ * What the profiling wrapper adds to the time of one call: in the guest a
+ * clock read is a system call on an emulated clock, dearer than many
+ * primitives, so the report subtracts it.
+ */
+function timingOverheadNs(): number {
+  const probe = new Probe(true);
+  const empty = probe.counting({ nop: () => 0 } as unknown as Session) as unknown as { nop(): number };
+  const batches: number[] = [];
+  for (let b = -1; b < 11; b++) {
+    const before = probe.phase.ns.nop ?? 0;
+    for (let i = 0; i < 1000; i++) empty.nop();
+    if (b >= 0) batches.push(((probe.phase.ns.nop ?? 0) - before) / 1000);
+  }
+  return Math.round(median(batches));
 }
 
 function emptyPhase(): PhaseProfile {
@@ -163,6 +193,24 @@ function loadFixture(file: string): Loaded {
 }
 
 /** One replay: its report, and how its time split between loading the registry and replaying. */
+/** Garbage collections of this process (start and duration, ms on performance.now()'s clock). */
+const gcs: { startTime: number; duration: number }[] = [];
+const gcObserver = new PerformanceObserver((list) => gcs.push(...list.getEntries()));
+gcObserver.observe({ entryTypes: ['gc'] });
+
+/**
+ * GC time between two instants. Node hands a collection to observers only
+ * from the event loop, and a replay whose awaits all settle at once never
+ * returns to it: let the loop turn before reading.
+ */
+async function gcMsBetween(from: number, to: number): Promise<number> {
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  gcs.push(...gcObserver.takeRecords());
+  const ms = sum(gcs.filter((g) => g.startTime >= from && g.startTime < to).map((g) => g.duration));
+  gcs.splice(0, gcs.length);
+  return ms;
+}
+
 async function replayOnce(fixture: Loaded, protocol: Protocol, backend: Backend, profile: boolean, label: string) {
   const probe = new Probe(profile);
   const report = await replayRecording(fixture.recording, {
@@ -174,7 +222,8 @@ async function replayOnce(fixture: Loaded, protocol: Protocol, backend: Backend,
   checkMatched(report, `${fixture.file} (${label})`);
   if (probe.opened.length < 2) throw new Error(`bench replay: ${fixture.file} (${label}) replayed without opening a process session`);
   const loadMs = probe.opened[1] - probe.opened[0];
-  return { report, loadMs, replayMs: report.elapsedMs - loadMs, phases: probe.phases };
+  const gcMs = await gcMsBetween(probe.opened[1], probe.opened[0] + report.elapsedMs);
+  return { report, loadMs, replayMs: report.elapsedMs - loadMs, gcMs, phases: probe.phases };
 }
 
 /** Every round must compare replies and match all of them: a benchmark of a wrong replay means nothing. */
@@ -185,41 +234,52 @@ function checkMatched(report: ReplayReport, what: string): void {
   }
 }
 
+interface Contender {
+  make: () => Backend;
+  /** Run a profiling round before the timed ones. */
+  profile: boolean;
+}
+
 /**
- * Replays every fixture on each backend: one profiling round, then `rounds`
- * timed rounds, the backends taking turns within each round so they see the
- * same conditions.
+ * Replays every fixture on each backend: the profiling round where asked,
+ * then `rounds` timed rounds, the backends taking turns within each round
+ * (in alternating order) so they see the same conditions.
  */
-async function measure(backends: Record<string, () => Backend>, files: string[], rounds: number): Promise<Record<string, ColumnResult>> {
+async function measure(contenders: Record<string, Contender>, files: string[], rounds: number): Promise<Record<string, ColumnResult>> {
   const protocol = loadProtocol('wine-8.0');
+  const names = Object.keys(contenders);
   const out: Record<string, ColumnResult> = {};
-  for (const [name, make] of Object.entries(backends)) out[name] = { backend: make().kind, rounds, fixtures: [] };
+  for (const name of names) out[name] = { backend: contenders[name].make().kind, rounds, fixtures: [] };
   for (const file of files) {
     const fixture = loadFixture(file);
-    const partial: Record<string, { profile?: Profile; samples: [number, number][]; replayed: number }> = {};
-    for (const name of Object.keys(backends)) partial[name] = { samples: [], replayed: 0 };
-    for (let round = -1; round < rounds; round++) {
-      for (const [name, make] of Object.entries(backends)) {
-        const profiling = round < 0;
-        const r = await replayOnce(fixture, protocol, make(), profiling, `${name}, ${profiling ? 'profiling round' : `round ${round + 1}`}`);
-        const p = partial[name];
-        if (p.replayed && p.replayed !== r.report.replayed) throw new Error(`bench replay: ${file} (${name}) replayed ${r.report.replayed} replies, ${p.replayed} before`);
-        p.replayed = r.report.replayed;
-        if (profiling) p.profile = { ...r.phases, loadMs: r.loadMs, replayMs: r.replayMs };
-        else p.samples.push([r.loadMs, r.replayMs]);
-        console.error(`bench replay: ${file} ${name} ${profiling ? 'profile' : `round ${round + 1}/${rounds}`}: ${r.report.replayed} replies, load ${r.loadMs.toFixed(0)} ms, replay ${r.replayMs.toFixed(0)} ms`);
-      }
+    const partial: Record<string, { profile?: Profile; samples: [number, number, number][]; replayed: number }> = {};
+    for (const name of names) partial[name] = { samples: [], replayed: 0 };
+    const replay = async (name: string, profiling: boolean, label: string) => {
+      const r = await replayOnce(fixture, protocol, contenders[name].make(), profiling, `${name}, ${label}`);
+      const p = partial[name];
+      if (p.replayed && p.replayed !== r.report.replayed) throw new Error(`bench replay: ${file} (${name}) replayed ${r.report.replayed} replies, ${p.replayed} before`);
+      p.replayed = r.report.replayed;
+      if (profiling) p.profile = { ...r.phases, loadMs: r.loadMs, replayMs: r.replayMs };
+      else p.samples.push([r.loadMs, r.replayMs, r.gcMs]);
+      console.error(`bench replay: ${file} ${name} ${label}: ${r.report.replayed} replies, load ${r.loadMs.toFixed(0)} ms, replay ${r.replayMs.toFixed(0)} ms (GC ${r.gcMs.toFixed(0)} ms)`);
+    };
+    for (const name of names) if (contenders[name].profile) await replay(name, true, 'profiling round');
+    for (let round = 0; round < rounds; round++) {
+      const order = round % 2 ? [...names].reverse() : names;
+      for (const name of order) await replay(name, false, `round ${round + 1}/${rounds}`);
     }
     for (const [name, p] of Object.entries(partial)) {
       out[name].fixtures.push({
         fixture: file,
         replayed: p.replayed,
         rounds,
-        replayPerSec: Math.round(median(p.samples.map(([, replay]) => p.replayed / (replay / 1000)))),
-        loadMs: Math.round(median(p.samples.map(([load]) => load))),
-        wholePerSec: Math.round(median(p.samples.map(([load, replay]) => p.replayed / ((load + replay) / 1000)))),
-        samples: p.samples.map(([load, replay]) => [Math.round(load), Math.round(replay)]),
-        profile: p.profile!,
+        replayPerSec: Math.round(median(p.samples.map(([, ms]) => p.replayed / (ms / 1000)))),
+        replayMs: Math.round(median(p.samples.map(([, ms]) => ms))),
+        loadMs: Math.round(median(p.samples.map(([ms]) => ms))),
+        wholePerSec: Math.round(median(p.samples.map(([load, ms]) => p.replayed / ((load + ms) / 1000)))),
+        gcReplayMs: Math.round(median(p.samples.map(([, , gc]) => gc))),
+        samples: p.samples.map(([load, ms, gc]) => [Math.round(load), Math.round(ms), Math.round(gc)]),
+        profile: p.profile,
       });
     }
   }
@@ -259,11 +319,21 @@ async function guestMain(): Promise<void> {
   const files = fixtureFiles(arg('fixtures')?.split(','));
   const { createDeviceBackend } = await import('../backends/device/index.ts');
   const device = createDeviceBackend();
-  const columns = await measure({ inprocess: () => createInProcessBackend(), device: () => device }, files, rounds);
+  const columns = await measure(
+    {
+      inprocess: { make: () => createInProcessBackend(), profile: false },
+      device: { make: () => device, profile: true },
+    },
+    files,
+    rounds,
+  );
   columns.inprocess.floorNs = await floorNs('inprocess');
   columns.device.floorNs = await floorNs('device');
+  columns.device.timingOverheadNs = timingOverheadNs();
   const result: GuestResult = {
     uname: execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim(),
+    clocksource: fs.readFileSync('/sys/devices/system/clocksource/clocksource0/current_clocksource', 'utf8').trim(),
+    meltdown: fs.readFileSync('/sys/devices/system/cpu/vulnerabilities/meltdown', 'utf8').trim(),
     inprocess: columns.inprocess,
     device: columns.device,
     wallSeconds: Math.round((performance.now() - started) / 1000),
@@ -299,94 +369,112 @@ function runGuest(rounds: number): Promise<GuestResult> {
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en');
 const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
+const pct = (x: number) => `${Math.round(x * 100)} %`;
 
-function sum(record: Record<string, number>): number {
-  return Object.values(record).reduce((a, b) => a + b, 0);
+function sum(values: Iterable<number>): number {
+  let total = 0;
+  for (const v of values) total += v;
+  return total;
 }
 
-/** Primitive calls per replayed request and µs inside them, replay phase of the profiling round. */
-function perRequest(f: FixtureResult) {
-  const calls = sum(f.profile.replay.calls);
-  const ns = sum(f.profile.replay.ns);
-  return { calls: calls / f.replayed, usInPrimitives: ns / 1000 / f.replayed, shareOfReplay: ns / 1e6 / f.profile.replayMs, usPerCall: ns / 1000 / calls };
+/** The replay phase of a profiling round: primitive calls per compared reply and time inside them, the timing's own cost taken off. */
+function profiled(f: FixtureResult, overheadNs: number) {
+  const p = f.profile;
+  if (!p) throw new Error(`bench replay: ${f.fixture} has no profiling round`);
+  const calls = sum(Object.values(p.replay.calls));
+  const ns = Math.max(0, sum(Object.values(p.replay.ns)) - calls * overheadNs);
+  return { calls, perRequest: calls / f.replayed, usInPrimitives: ns / 1000 / f.replayed, share: ns / 1e6 / p.replayMs };
 }
 
-function fixtureTable(host: FixtureResult, gIn: FixtureResult, gDev: FixtureResult): string[] {
+/** The calls of every fixture's replay phase by primitive: per compared reply, and µs per call with the timing's cost taken off. */
+function callMix(column: ColumnResult): Map<string, { perRequest: number; usPerCall: number }> {
+  const calls: Record<string, number> = {};
+  const ns: Record<string, number> = {};
+  for (const f of column.fixtures) {
+    for (const [m, n] of Object.entries(f.profile!.replay.calls)) calls[m] = (calls[m] ?? 0) + n;
+    for (const [m, n] of Object.entries(f.profile!.replay.ns)) ns[m] = (ns[m] ?? 0) + n;
+  }
+  const replayed = sum(column.fixtures.map((f) => f.replayed));
+  const overhead = column.timingOverheadNs ?? 0;
+  return new Map(
+    Object.entries(calls)
+      .sort((a, b) => b[1] - a[1])
+      .map(([method, n]) => [method, { perRequest: n / replayed, usPerCall: Math.max(0, ns[method] / n - overhead) / 1000 }]),
+  );
+}
+
+function fixtureTable(host: FixtureResult, gIn: FixtureResult, gDev: FixtureResult, hostOverhead: number, devOverhead: number): string[] {
   const row = (what: string, h: string, gi: string, gd: string, r: string) => `| ${what} | ${h} | ${gi} | ${gd} | ${r} |`;
-  const pIn = perRequest(gIn);
-  const pDev = perRequest(gDev);
-  const pHost = perRequest(host);
+  const pHost = profiled(host, hostOverhead);
+  const pDev = profiled(gDev, devOverhead);
   return [
-    `### ${host.fixture} (${fmt(host.replayed)} replies compared, all matched in every round)`,
+    `### ${host.fixture} (${fmt(host.replayed)} replies compared)`,
     '',
     '| | host in-process | guest in-process | guest device | device / in-process (guest) |',
     '| --- | ---: | ---: | ---: | ---: |',
     row('replay, requests/s', fmt(host.replayPerSec), fmt(gIn.replayPerSec), fmt(gDev.replayPerSec), ratio(gDev.replayPerSec, gIn.replayPerSec)),
+    row('replay, ms', fmt(host.replayMs), fmt(gIn.replayMs), fmt(gDev.replayMs), ratio(gDev.replayMs, gIn.replayMs)),
+    row('GC during the replay, ms', fmt(host.gcReplayMs), fmt(gIn.gcReplayMs), fmt(gDev.gcReplayMs), ratio(gDev.gcReplayMs, gIn.gcReplayMs)),
     row('registry snapshot load, ms', fmt(host.loadMs), fmt(gIn.loadMs), fmt(gDev.loadMs), ratio(gDev.loadMs, gIn.loadMs)),
     row('whole replay incl. load, requests/s', fmt(host.wholePerSec), fmt(gIn.wholePerSec), fmt(gDev.wholePerSec), ratio(gDev.wholePerSec, gIn.wholePerSec)),
-    row('primitive calls per request', pHost.calls.toFixed(1), pIn.calls.toFixed(1), pDev.calls.toFixed(1), ''),
-    row('µs inside primitives per request', pHost.usInPrimitives.toFixed(1), pIn.usInPrimitives.toFixed(1), pDev.usInPrimitives.toFixed(1), ratio(pDev.usInPrimitives, pIn.usInPrimitives)),
-    row('share of replay time inside primitives', pct(pHost.shareOfReplay), pct(pIn.shareOfReplay), pct(pDev.shareOfReplay), ''),
+    row('primitive calls per request (profiling round)', pHost.perRequest.toFixed(2), '', pDev.perRequest.toFixed(2), ''),
+    row('µs inside primitives per request', pHost.usInPrimitives.toFixed(2), '', pDev.usInPrimitives.toFixed(1), ''),
+    row('share of the replay inside primitives', pct(pHost.share), '', pct(pDev.share), ''),
     '',
   ];
 }
 
-function pct(x: number): string {
-  return `${Math.round(x * 100)} %`;
-}
-
-/** Calls per replayed request by primitive, over every fixture (replay phase of the device's profiling round). */
-function callMix(column: ColumnResult): { method: string; perRequest: number; usPerCall: number }[] {
-  const calls: Record<string, number> = {};
-  const ns: Record<string, number> = {};
-  let replayed = 0;
+/** Time inside the primitives during the replay phase of the profiling rounds, all fixtures pooled, the timing's own cost taken off. */
+function pooledPrimitives(column: ColumnResult) {
+  let ns = 0;
+  let replayMs = 0;
   for (const f of column.fixtures) {
-    replayed += f.replayed;
-    for (const [m, n] of Object.entries(f.profile.replay.calls)) calls[m] = (calls[m] ?? 0) + n;
-    for (const [m, n] of Object.entries(f.profile.replay.ns)) ns[m] = (ns[m] ?? 0) + n;
+    const calls = sum(Object.values(f.profile!.replay.calls));
+    ns += Math.max(0, sum(Object.values(f.profile!.replay.ns)) - calls * (column.timingOverheadNs ?? 0));
+    replayMs += f.profile!.replayMs;
   }
-  return Object.entries(calls)
-    .sort((a, b) => b[1] - a[1])
-    .map(([method, n]) => ({ method, perRequest: n / replayed, usPerCall: ns[method] / 1000 / n }));
+  return { usPerRequest: ns / 1000 / sum(column.fixtures.map((f) => f.replayed)), share: ns / 1e6 / replayMs };
 }
 
-function loadCalls(column: ColumnResult): number {
-  return median(column.fixtures.map((f) => sum(f.profile.load.calls)));
+/** Device rounds' cost over the in-process rounds of the same guest, per request and per primitive call, pooled over every fixture. */
+function deviceExtra(gIn: ColumnResult, gDev: ColumnResult) {
+  const extraMs = sum(gDev.fixtures.map((f) => f.replayMs)) - sum(gIn.fixtures.map((f) => f.replayMs));
+  const requests = sum(gDev.fixtures.map((f) => f.replayed));
+  const calls = sum(gDev.fixtures.map((f) => profiled(f, 0).calls));
+  return { perRequestUs: (extraMs * 1000) / requests, perCallUs: (extraMs * 1000) / calls, pooledRatio: sum(gDev.fixtures.map((f) => f.replayMs)) / sum(gIn.fixtures.map((f) => f.replayMs)) };
 }
 
-export async function run(): Promise<{ path: string; result: unknown }> {
-  const m: Machine = machine();
-  const files = fixtureFiles();
-  const host = (await measure({ inprocess: () => createInProcessBackend() }, files, HOST_ROUNDS)).inprocess;
-  host.floorNs = await floorNs('inprocess');
-  execFileSync('bash', ['vm/setup.sh'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
-  ensureDeviceAddon();
-  const guest = await runGuest(GUEST_ROUNDS);
-  for (const [i, f] of host.fixtures.entries()) {
-    for (const other of [guest.inprocess.fixtures[i], guest.device.fixtures[i]]) {
-      if (other.fixture !== f.fixture || other.replayed !== f.replayed) throw new Error(`bench replay: ${f.fixture}: the guest replayed ${other.replayed} replies of ${other.fixture}, the host ${f.replayed}`);
-    }
-  }
-  const result = { machine: m, host, guest };
+function markdown(m: Machine, host: ColumnResult, guest: GuestResult, sameCalls: boolean): string {
   const gIn = guest.inprocess;
   const gDev = guest.device;
+  const hostOverhead = host.timingOverheadNs ?? 0;
+  const devOverhead = gDev.timingOverheadNs ?? 0;
   const mix = callMix(gDev);
-  const mixIn = new Map(callMix(gIn).map((r) => [r.method, r]));
-  const all = (c: ColumnResult, pick: (f: FixtureResult) => number) => c.fixtures.map(pick);
-  const rate = (c: ColumnResult) => median(all(c, (f) => f.replayPerSec));
-  const calls = median(all(gDev, (f) => perRequest(f).calls));
-  const devShare = median(all(gDev, (f) => perRequest(f).shareOfReplay));
-  const inShare = median(all(gIn, (f) => perRequest(f).shareOfReplay));
-  const devUsPerRequest = median(all(gDev, (f) => perRequest(f).usInPrimitives));
-  const inUsPerRequest = median(all(gIn, (f) => perRequest(f).usInPrimitives));
-  const md = [
+  const hostMix = callMix(host);
+  const mid = (c: ColumnResult, pick: (f: FixtureResult) => number) => median(c.fixtures.map(pick));
+  const rate = (c: ColumnResult) => mid(c, (f) => f.replayPerSec);
+  const devProfile = gDev.fixtures.map((f) => profiled(f, devOverhead));
+  const hostProfile = host.fixtures.map((f) => profiled(f, hostOverhead));
+  const extra = deviceExtra(gIn, gDev);
+  const loadCalls = median(gDev.fixtures.map((f) => sum(Object.values(f.profile!.load.calls))));
+  const slower = extra.pooledRatio > 1;
+  const perFixture = gDev.fixtures.map((f, i) => f.replayMs / gIn.fixtures[i].replayMs);
+  const devPrim = pooledPrimitives(gDev);
+  const hostPrim = pooledPrimitives(host);
+  const callVsFloor = [...mix.values()].slice(0, 6).map((r) => (r.usPerCall * 1000) / (gDev.floorNs ?? NaN));
+  const pti = /PTI/.test(guest.meltdown ?? '') ? guest.meltdown : null;
+  const gcShare = (c: ColumnResult) => sum(c.fixtures.map((f) => f.gcReplayMs)) / sum(c.fixtures.map((f) => f.replayMs));
+  const gcIn = gcShare(gIn);
+  const gcDev = gcShare(gDev);
+  const loadOf = (method: string) => median(gDev.fixtures.map((f) => f.profile!.load.calls[method] ?? 0));
+  return [
     '# Replay throughput on both backends',
     '',
     machineLine(m),
     '',
-    `Every committed fixture (\`fixtures/recordings/*.wkrec.gz\`) replayed through the translators and each reply compared with the recorded one (\`replayRecording\`, docs/replay.md): on the in-process backend on the host, and on the in-process backend and \`/dev/winekernel\` inside the QEMU guest of \`vm/run.sh\` (kernel ${guest.uname}). KVM is not usable on this machine, so the guest is software-emulated (TCG) and every figure in it is inflated: compare the device with the in-process backend of the same guest (the two take turns within each round of one run); the host column is for reference. Every round of every column matched all compared replies (the bench fails otherwise), and each column compared the same number.`,
+    `Every committed fixture (\`fixtures/recordings/*.wkrec.gz\`) replayed through the translators, each reply compared with the recorded one (\`replayRecording\`, docs/replay.md): on the in-process backend on the host, and on the in-process backend and \`/dev/winekernel\` inside the QEMU guest of \`vm/run.sh\` (kernel ${guest.uname}, clocksource ${guest.clocksource}). KVM is not usable on this machine, so the guest is software-emulated (TCG) and every figure in it is inflated: compare the device with the in-process backend of the same guest (the two take turns within each round of one run); the host column is for reference. Every round of every column matched all compared replies (the bench fails otherwise), and all three columns compared the same number of replies per fixture.`,
     '',
-    `"replay" is the replay proper: from the first per-process session to the end (the registry snapshot is loaded before it, through the replay's owner session, and is timed apart). Medians over ${host.rounds} timed rounds on the host and ${gDev.rounds} in the guest${gDev.rounds < host.rounds ? ' (fewer: a round of all fixtures on the device takes minutes under TCG)' : ''}, each after one profiling round that counts every primitive call through a wrapping session and times it (not in the medians; it also warms the JIT). The guest part took ${Math.round(guest.wallSeconds / 60)} minutes.`,
+    `"Replay" is the replay proper: from the first per-process session to the end; the registry snapshot is loaded before it through the replay's owner session and is timed apart. Medians over ${host.rounds} timed rounds on the host and ${gDev.rounds} in the guest (fewer there: one replay of one fixture with its registry load takes about ${Math.round(mid(gDev, (f) => f.loadMs + f.replayMs) / 1000)} s on the device under TCG, and the guest part is kept under half an hour; it took ${Math.round(guest.wallSeconds / 60)} minutes). Before the timed rounds, one profiling round counts and times every primitive call through wrapping sessions (host in-process and guest device; the guest skips an in-process one for time).`,
     '',
     '## Summary (replay proper, requests per second)',
     '',
@@ -397,25 +485,54 @@ export async function run(): Promise<{ path: string; result: unknown }> {
     '',
     '## Per fixture',
     '',
-    'The profiling rows come from the replay phase of the profiling round: primitive calls (every `Session` method the translators and the replay engine call) per compared reply, including the calls of the mirrored forwarded requests and closes around them; time inside them as seen by the caller (for the device: the N-API call and its ioctl).',
+    `Rates and times are medians of the timed rounds (every round's load and replay times are in replay.json). The profiling rows are the replay phase of the profiling round: primitive calls (every \`Session\` method the translators and the replay engine call, including those of the mirrored forwarded requests and of closes) per compared reply, and the time inside them as the caller sees it (on the device: the N-API call and its ioctl), less what timing a call costs by itself (an empty call through the same wrapper: ${hostOverhead} ns on the host, ${fmt(devOverhead)} ns in the guest, where reading the clock is dear).`,
     '',
-    ...host.fixtures.flatMap((f, i) => fixtureTable(f, gIn.fixtures[i], gDev.fixtures[i])),
-    '## Where the time goes',
+    ...host.fixtures.flatMap((f, i) => fixtureTable(f, gIn.fixtures[i], gDev.fixtures[i], hostOverhead, devOverhead)),
+    '## What dominates',
     '',
-    `Floors measured in the same runs: an empty in-process primitive call (\`size\` of a bad handle) ${host.floorNs} ns on the host and ${gIn.floorNs} ns in the guest; the device's no-op ioctl through the addon ${gDev.floorNs} ns in the guest.`,
+    `What carries over from this guest to real hardware is how many primitive calls a request makes; what each costs here is TCG's. Floors, measured in the same runs: an empty in-process primitive call (\`size\` of a bad handle) ${host.floorNs} ns on the host, ${gIn.floorNs} ns in the guest; the device's no-op ioctl through the addon ${fmt(gDev.floorNs ?? NaN)} ns in the guest.`,
     '',
-    `* **The device is ${ratio(rate(gIn), rate(gDev))} slower than the in-process backend in the same guest (median over fixtures), and the primitive calls are why.** A replayed request makes ${calls.toFixed(1)} primitive calls (median over fixtures; the same count on both backends, since the translators make the same calls), and every device call is one ioctl. Inside the primitives a request spends ${devUsPerRequest.toFixed(0)} µs on the device against ${inUsPerRequest.toFixed(1)} µs in process: ${pct(devShare)} of the device's replay time against ${pct(inShare)} of the in-process backend's. What is outside the primitives (decoding, translating, encoding and comparing the replies) costs about the same on both.`,
-    `* **The calls, per replayed request, over all fixtures (device, guest; µs per call on the device and in process):** ${mix
+    `* **Per request, ${median(devProfile.map((p) => p.perRequest)).toFixed(1)} primitive calls** (median over fixtures; ${fmt(median(hostProfile.map((p) => p.calls)))} calls per replay on the host; ${sameCalls ? 'the same counts, primitive by primitive, on the device' : 'the counts differ a little on the device, see replay.json'}); every call but \`end\` is one ioctl on the device. Over all fixtures, per compared reply (in brackets µs per call on the guest device / on the host in-process backend): ${[...mix.entries()]
       .slice(0, 10)
-      .map((r) => `\`${r.method}\` ${r.perRequest.toFixed(2)} (${r.usPerCall.toFixed(1)} / ${(mixIn.get(r.method)?.usPerCall ?? NaN).toFixed(2)} µs)`)
-      .join(', ')}. Each device call costs several times the no-op ioctl floor: the ioctl entry, copying arguments and names in and out, and the kernel's name lookup and locking, all emulated.`,
-    `* **Loading the registry snapshot** (${fmt(loadCalls(gDev))} primitive calls per fixture, median: every key, value list and index entry of the prefix's hives written as objects) takes ${ratio(median(all(gDev, (f) => f.loadMs)), median(all(gIn, (f) => f.loadMs)))} as long on the device as in process in the guest; it is reported apart and is not part of the replay rate.`,
-    '* **Under KVM or on bare metal the ratio would be smaller**: TCG inflates a system call (privilege switches, page-table walks, the copies) much more than the user-space JavaScript that the in-process backend runs, so the guest ratio is an upper bound for the device\'s cost; the per-request call count above is what carries over.',
+      .map(([method, r]) => `\`${method}\` ${r.perRequest.toFixed(2)} (${r.usPerCall.toFixed(1)} / ${(hostMix.get(method)?.usPerCall ?? NaN).toFixed(2)})`)
+      .join(', ')}.`,
+    `* **The device ${slower ? 'is slower' : 'is not slower'} than the in-process backend in the same guest**: its replay takes ${ratio(extra.pooledRatio, 1)} as long (all fixtures pooled; per fixture ${ratio(Math.min(...perFixture), 1)} to ${ratio(Math.max(...perFixture), 1)}, ${gDev.rounds} rounds on a shared machine), ${extra.perRequestUs >= 0 ? `${extra.perRequestUs.toFixed(0)} µs more per request, ${extra.perCallUs.toFixed(1)} µs more per primitive call` : `${(-extra.perRequestUs).toFixed(0)} µs less per request`}. The profiling round puts the device's time inside the primitives at ${devPrim.usPerRequest.toFixed(0)} µs per request, ${pct(devPrim.share)} of its replay; the in-process backend's in the guest is then about ${(devPrim.usPerRequest - extra.perRequestUs).toFixed(0)} µs (not profiled in the guest: the device's figure less the difference), against ${hostPrim.usPerRequest.toFixed(1)} µs (${pct(hostPrim.share)} of the replay) on the host.`,
+    `* **A device call costs ${Math.round(Math.min(...callVsFloor))}–${Math.round(Math.max(...callVsFloor))}× the no-op ioctl** (the ${Math.min(6, mix.size)} commonest primitives), and more than the same calls in a tight loop (primitives.md): between stretches of JavaScript each ioctl meets cold caches${pti ? ` and, the guest kernel isolating page tables (${pti}), a page-table switch on entry and exit, which empties TCG's software TLB` : ''} (a reading of these figures, not measured separately).`,
+    `* **The rest of the replay is JavaScript**, ${pct(1 - devPrim.share)} of the device's and more of the in-process backend's: decoding each recorded request and reply, the translators, encoding, formatting both trace lines and comparing them, the same work on both backends. It is why the guest's in-process column is ${ratio(rate(host), rate(gIn))} slower than the host's: TCG translates every guest instruction and emulates every memory access through a software TLB, and V8's generated code pays that like any other.`,
+    `* **Garbage collection is ${gcIn < 0.1 && gcDev < 0.1 ? 'a small part on both backends' : 'a visible part'}**: during the replay proper (all fixtures pooled) ${pct(gcIn)} of the in-process backend's replay and ${pct(gcDev)} of the device's in the guest, ${pct(gcShare(host))} on the host.`,
+    `* **Loading the registry snapshot** (${fmt(loadCalls)} primitive calls per fixture, median, ${fmt(loadOf('create'))} of them \`create\` and ${fmt(loadOf('setdata'))} \`setdata\`: the prefix's hives stored as objects) takes ${ratio(mid(gDev, (f) => f.loadMs), mid(gIn, (f) => f.loadMs))} as long on the device as in process in the guest; it is reported apart and is not in the replay rate.`,
     '',
-    'Regenerate with `npm run bench -- replay` (`BENCH_REPLAY_ROUNDS`, `BENCH_REPLAY_GUEST_ROUNDS` set the rounds; the guest half alone: `vm/run.sh -- node --import tsx bench/replay.ts --guest --rounds=1 --fixtures=objdir`).',
+    'Regenerate with `npm run bench -- replay` (`BENCH_REPLAY_ROUNDS` and `BENCH_REPLAY_GUEST_ROUNDS` set the timed rounds; the guest half alone: `vm/run.sh -- node --import tsx bench/replay.ts --guest --rounds=1 --fixtures=objdir`).',
     '',
   ].join('\n');
-  return { path: writeReport('replay', md, result), result };
+}
+
+export async function run(): Promise<{ path: string; result: unknown }> {
+  const m: Machine = machine();
+  const files = fixtureFiles();
+  const host = (await measure({ inprocess: { make: () => createInProcessBackend(), profile: true } }, files, HOST_ROUNDS)).inprocess;
+  host.floorNs = await floorNs('inprocess');
+  host.timingOverheadNs = timingOverheadNs();
+  execFileSync('bash', ['vm/setup.sh'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  ensureDeviceAddon();
+  // The guest's result is kept, so the report can be rewritten from it without the VM (BENCH_REPLAY_GUEST_JSON=FILE).
+  const reuse = process.env.BENCH_REPLAY_GUEST_JSON;
+  const guest = reuse ? (JSON.parse(fs.readFileSync(reuse, 'utf8')) as GuestResult) : await runGuest(GUEST_ROUNDS);
+  if (!reuse) fs.writeFileSync(GUEST_KEEP, JSON.stringify(guest));
+  let sameCalls = true;
+  for (const [i, f] of host.fixtures.entries()) {
+    for (const other of [guest.inprocess.fixtures[i], guest.device.fixtures[i]]) {
+      if (other?.fixture !== f.fixture || other.replayed !== f.replayed) throw new Error(`bench replay: ${f.fixture}: the guest replayed ${other?.replayed} replies of ${other?.fixture}, the host ${f.replayed}`);
+    }
+    const hostCalls = f.profile!.replay.calls;
+    const devCalls = guest.device.fixtures[i].profile!.replay.calls;
+    if (JSON.stringify(Object.entries(hostCalls).sort()) !== JSON.stringify(Object.entries(devCalls).sort())) {
+      sameCalls = false;
+      console.error(`bench replay: ${f.fixture}: primitive calls differ between the host in-process and the guest device replays: ${JSON.stringify(hostCalls)} / ${JSON.stringify(devCalls)}`);
+    }
+  }
+  const result = { machine: m, sameCalls, host, guest };
+  return { path: writeReport('replay', markdown(m, host, guest, sameCalls), result), result };
 }
 
 if (import.meta.filename === path.resolve(process.argv[1] ?? '') && process.argv.includes('--guest')) {

@@ -5,6 +5,7 @@ const benches: Record<string, () => Promise<{ run(): Promise<{ path: string; res
   'proxy-overhead': () => import('./proxy-overhead.ts'),
   primitives: () => import('./primitives-all.ts'),
   translate: () => import('./translate.ts'),
+  replay: () => import('./replay.ts'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

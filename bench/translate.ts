@@ -1,8 +1,6 @@
-// Translation benchmarks:
-//  1. replay throughput: every translated request of the committed fixtures
-//     answered again by the translators on the in-process backend and
-//     compared (mappings/replay.ts), in requests per second;
-//  2. live latency: fixtures/corpus/bin/bench.exe (p50/p99 per operation,
+// Translation benchmarks (replay throughput, on both backends, is
+// bench/replay.ts, docs/benchmarks/replay.md):
+//  1. live latency: fixtures/corpus/bin/bench.exe (p50/p99 per operation,
 //     timed inside the Windows program) run directly on wineserver, through
 //     the proxy forwarding everything (`run`), and through the proxy
 //     answering the registry itself (`run --translate`), side by side in one
@@ -10,7 +8,7 @@
 //     router's statistics of each translate run (the request each operation
 //     costs is listed in bench.c); the others are forwarded in both proxy
 //     columns and show the relay's own cost;
-//  3. the router's own cost per translated request, in process (no pipes,
+//  2. the router's own cost per translated request, in process (no pipes,
 //     no scheduling): frame decoded, dispatched, translated on the
 //     in-process backend, reply encoded, with the registry cache on and off
 //     ($WINEKERNEL_REGISTRY_CACHE_LIMIT=0).
@@ -20,8 +18,6 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { createInProcessBackend } from '../backends/inprocess/index.ts';
-import { findStartingHives, replayRecording } from '../mappings/replay.ts';
-import { readRecording } from '../proxy/recording/reader.ts';
 import { TranslationRouter } from '../proxy/translate/router.ts';
 import { loadProtocol } from '../requests/protocol.ts';
 import { runLauncher } from '../test/proxy/harness.ts';
@@ -45,29 +41,6 @@ const OPERATION_REQUEST: Record<string, string> = {
 
 interface BenchOps {
   ops: Record<string, { count: number; p50_ns: number; p99_ns: number }>;
-}
-
-async function replayThroughput() {
-  const dir = path.join(REPO_ROOT, 'fixtures/recordings');
-  const protocol = loadProtocol('wine-8.0');
-  const rows = [];
-  for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.wkrec.gz')).sort()) {
-    const full = path.join(dir, file);
-    const recording = readRecording(full);
-    const hives = findStartingHives(full, recording)?.hives ?? null;
-    const rates: number[] = [];
-    let replayed = 0;
-    let matched = 0;
-    for (let round = 0; round < 3; round++) {
-      const report = await replayRecording(recording, { protocol, backend: createInProcessBackend(), hives });
-      // elapsedMs includes loading the registry snapshot; the rate is of the whole replay.
-      rates.push(report.replayed / (report.elapsedMs / 1000));
-      replayed = report.replayed;
-      matched = report.matched;
-    }
-    rows.push({ fixture: file, replayed, matched, requestsPerSec: Math.round(median(rates)) });
-  }
-  return rows;
 }
 
 async function benchExe(prefix: string, launcher: string[] | undefined, iterations: number): Promise<BenchOps> {
@@ -242,10 +215,9 @@ const WHERE_THE_TIME_GOES = [
 
 export async function run(): Promise<{ path: string; result: unknown }> {
   const m = machine();
-  const replay = await replayThroughput();
   const router = await routerCosts();
   const live = await liveLatency();
-  const result = { machine: m, replay, router, live };
+  const result = { machine: m, router, live };
   const us = (ns: number) => (ns / 1000).toFixed(1);
   const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
   const md = [
@@ -253,13 +225,9 @@ export async function run(): Promise<{ path: string; result: unknown }> {
     '',
     machineLine(m),
     '',
-    '## Replay throughput (in-process backend)',
+    '## Replay throughput',
     '',
-    'Every translated request of each committed fixture answered again by the translators and compared with the recorded reply (`winekernel replay`; includes loading the registry snapshot).',
-    '',
-    '| fixture | requests replayed | matched | requests/s |',
-    '| --- | ---: | ---: | ---: |',
-    ...replay.map((r) => `| ${r.fixture} | ${r.replayed} | ${r.matched} | ${r.requestsPerSec.toLocaleString('en')} |`),
+    'Moved to [replay.md](replay.md) (`npm run bench -- replay`): every committed fixture replayed on the in-process backend on the host, and on the in-process backend and `/dev/winekernel` in the QEMU guest, with the registry snapshot load timed apart.',
     '',
     '## Live latency: bench.exe (µs per call, p50 / p99)',
     '',
