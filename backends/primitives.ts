@@ -18,6 +18,8 @@
 // (Uint8Array/Buffer). Names compare as bytes; names returned by the backend
 // (getname, list) are always bytes, because a name need not be valid UTF-8.
 
+import { WinekernelError } from '../errors/winekernel-error.ts';
+
 // ---------------------------------------------------------------------------
 // errno values (Linux numbering; the device returns exactly these)
 
@@ -283,38 +285,32 @@ export interface Backend {
 // ---------------------------------------------------------------------------
 // Programming errors
 
-export class WkError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.code = code;
-    this.name = new.target.name;
-  }
-}
+/** The primitives' own programming errors (each subclass has one code). */
+export class WkError<Code extends string = string> extends WinekernelError<Code> {}
 
 /** A session was used after end(). */
-export class WkSessionClosedError extends WkError {
+export class WkSessionClosedError extends WkError<'WK_SESSION_CLOSED'> {
   constructor() {
     super('WK_SESSION_CLOSED', 'winekernel session used after end()');
   }
 }
 
 /** A backend (or a native addon it needs) could not be loaded. */
-export class WkBackendUnavailableError extends WkError {
+export class WkBackendUnavailableError extends WkError<'WK_BACKEND_UNAVAILABLE'> {
   constructor(message: string) {
     super('WK_BACKEND_UNAVAILABLE', message);
   }
 }
 
 /** An argument had the wrong JS type (not a contract error). */
-export class WkArgumentError extends WkError {
+export class WkArgumentError extends WkError<'WK_BAD_ARGUMENT'> {
   constructor(message: string) {
     super('WK_BAD_ARGUMENT', message);
   }
 }
 
 /** The caller asked for credentials the backend cannot give a session. */
-export class WkCredentialsError extends WkError {
+export class WkCredentialsError extends WkError<'WK_CREDENTIALS'> {
   constructor(message: string) {
     super('WK_CREDENTIALS', message);
   }

@@ -55,6 +55,7 @@ import type { PrimitiveCall, ServerChannel, TranslatedEntry, TranslatedReply, Tr
 import type { PropertyData } from '../requests/kinds/arrays.ts';
 import type { ElementList } from '../requests/kinds/element-list.ts';
 import type { UnicodeStr } from '../requests/kinds/text.ts';
+import { WinekernelError } from '../errors/winekernel-error.ts';
 
 /**
  * A server atom no table ever holds (wineserver's string atoms end at
@@ -66,15 +67,7 @@ export const NO_SERVER_ATOM = 0x10000;
 /** SET_CLASS_ATOM of set_class_info's flags (protocol.def). */
 const SET_CLASS_ATOM = 0x0001;
 
-export class AtomBridgeError extends Error {
-  constructor(
-    readonly code: 'WK_ATOM_BRIDGE_NO_SERVER' | 'WK_ATOM_BRIDGE_SERVER_REFUSED',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'AtomBridgeError';
-  }
-}
+export class AtomBridgeError extends WinekernelError<'WK_ATOM_BRIDGE_NO_SERVER' | 'WK_ATOM_BRIDGE_SERVER_REFUSED'> {}
 
 /**
  * The requests that carry atoms between a client and wineserver (atom_t

@@ -79,6 +79,7 @@ import {
   statusFromErrno,
 } from './ntstatus.ts';
 import type { PrimitiveCall, TranslatedEntry, TranslatedReply, TranslationContext } from './translator.ts';
+import { WinekernelError } from '../errors/winekernel-error.ts';
 
 /** The first string atom. */
 export const MIN_STRING_ATOM = 0xc000;
@@ -95,11 +96,9 @@ const ID_NAMESPACE = 'atomid';
 const RECORD_HEADER = 16;
 
 /** A primitive call failed in a way no Wine status describes (a broken instance, not a client error). */
-export class AtomStoreError extends Error {
-  readonly code = 'WK_ATOM_STORE';
+export class AtomStoreError extends WinekernelError<'WK_ATOM_STORE'> {
   constructor(message: string) {
-    super(message);
-    this.name = 'AtomStoreError';
+    super('WK_ATOM_STORE', message);
   }
 }
 

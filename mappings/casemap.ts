@@ -11,12 +11,11 @@
 // 2^16) to the code unit.
 
 import { readFileSync } from 'node:fs';
+import { WinekernelError } from '../errors/winekernel-error.ts';
 
-export class CaseMapError extends Error {
-  readonly code = 'WK_CASEMAP_UNAVAILABLE';
+export class CaseMapError extends WinekernelError<'WK_CASEMAP_UNAVAILABLE'> {
   constructor(message: string) {
-    super(message);
-    this.name = 'CaseMapError';
+    super('WK_CASEMAP_UNAVAILABLE', message);
   }
 }
 

@@ -20,6 +20,7 @@ import {
   type ReasonCategory,
   type StateDomain,
 } from './translator.ts';
+import { WinekernelError } from '../errors/winekernel-error.ts';
 
 export type CoverageStatus = 'translated, verified by replay' | 'translated' | 'forwarded';
 
@@ -112,15 +113,7 @@ export interface CoverageReport {
   fixture?: FixtureSummary;
 }
 
-export class CoverageError extends Error {
-  constructor(
-    readonly code: 'WK_REQUESTS_2003_UNREADABLE' | 'WK_FIXTURE_UNREADABLE' | 'WK_UNKNOWN_PROTOCOL_VERSION',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'CoverageError';
-  }
-}
+export class CoverageError extends WinekernelError<'WK_REQUESTS_2003_UNREADABLE' | 'WK_FIXTURE_UNREADABLE' | 'WK_UNKNOWN_PROTOCOL_VERSION'> {}
 
 // ---------------------------------------------------------------------------
 // The 2003 request list

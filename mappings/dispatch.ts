@@ -12,11 +12,16 @@
 //    is made by wineserver, the object by the proxy), 'mixed' also takes
 //    requests naming both sides' handles (a select on proxy mutexes and
 //    wineserver objects).
+//  * live, a forwarded request naming proxy handles is given to
+//    `options.bridge` (the server twins of proxy objects,
+//    mappings/namespace/live.ts): when every proxy handle it names has a
+//    wineserver twin, wineserver answers it about the twins; otherwise it is
+//    refused as above.
 
 import type { Catalog } from './catalog/index.ts';
 import { handlesNamedBy, routeByHandles } from './handles.ts';
 import { STATUS_NOT_SUPPORTED } from './ntstatus.ts';
-import { TranslationError, type StateDomain, type TranslatedEntry, type TranslatedReply, type TranslationContext } from './translator.ts';
+import { isPromise, TranslationError, type Awaitable, type StateDomain, type TranslatedEntry, type TranslatedReply, type TranslationContext } from './translator.ts';
 import type { DecodedRequest } from '../requests/protocol.ts';
 
 export type Dispatch =
@@ -27,6 +32,12 @@ export type Dispatch =
 
 export interface DispatchOptions {
   mode: 'live' | 'replay';
+  /**
+   * Live only: answers a forwarded request that names proxy handles by
+   * giving it to wineserver with each handle's server twin in its place;
+   * null when some handle has no twin.
+   */
+  bridge?: (request: DecodedRequest, ctx: TranslationContext) => Promise<TranslatedReply> | null;
 }
 
 /** Domains with both translated and forwarded request types in this catalog. */
@@ -46,7 +57,21 @@ function splitDomainsOf(catalog: Catalog): ReadonlySet<StateDomain> {
   return split;
 }
 
-export async function dispatch(catalog: Catalog, request: DecodedRequest, ctx: TranslationContext, options: DispatchOptions): Promise<Dispatch> {
+/**
+ * The decision for one request: a plain value when it was reached without
+ * waiting (every forward and refusal, and a translator that answered at
+ * once), else a promise. It never throws: a failure (no catalog entry, a
+ * translator that threw or rejected) is always a rejected promise.
+ */
+export function dispatch(catalog: Catalog, request: DecodedRequest, ctx: TranslationContext, options: DispatchOptions): Awaitable<Dispatch> {
+  try {
+    return decide(catalog, request, ctx, options);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+function decide(catalog: Catalog, request: DecodedRequest, ctx: TranslationContext, options: DispatchOptions): Awaitable<Dispatch> {
   const entry = catalog.get(request.name);
   const info = ctx.protocol.requests[request.code];
   if (!entry || !info || info.name !== request.name) {
@@ -56,6 +81,10 @@ export async function dispatch(catalog: Catalog, request: DecodedRequest, ctx: T
   // An entry that reaches wineserver itself (server calls) may take more than its handles say.
   const liveRouting = options.mode === 'live' && entry.status === 'translated' ? entry.liveRouting : undefined;
   if (liveRouting === 'any') return answer(entry as TranslatedEntry, request, ctx);
+  if (options.bridge && options.mode === 'live' && entry.status === 'forwarded' && (route.to === 'proxy' || route.to === 'refuse')) {
+    const bridged = options.bridge(request, ctx);
+    if (bridged) return bridged.then(replied);
+  }
   if (route.to === 'refuse' && liveRouting !== 'mixed') return { action: 'refuse', status: route.status, detail: route.detail };
   if (route.to === 'server') return { action: 'forward', why: 'server-handles' };
   if (entry.status === 'forwarded') {
@@ -71,10 +100,21 @@ export async function dispatch(catalog: Catalog, request: DecodedRequest, ctx: T
   return answer(entry, request, ctx);
 }
 
-async function answer(entry: TranslatedEntry, request: DecodedRequest, ctx: TranslationContext): Promise<Dispatch> {
+const replied = (reply: TranslatedReply): Dispatch => ({ action: 'reply', reply });
+
+function answer(entry: TranslatedEntry, request: DecodedRequest, ctx: TranslationContext): Awaitable<Dispatch> {
+  let reply: Awaitable<TranslatedReply>;
   try {
-    return { action: 'reply', reply: await entry.translate(request, ctx) };
+    reply = entry.translate(request, ctx);
   } catch (error) {
-    throw new TranslationError('WK_TRANSLATOR_FAILED', `translator of ${request.name} failed: ${(error as Error).message}`, { cause: error });
+    throw translatorFailed(request, error);
   }
+  if (!isPromise(reply)) return { action: 'reply', reply };
+  return reply.then(replied, (error: unknown) => {
+    throw translatorFailed(request, error);
+  });
+}
+
+function translatorFailed(request: DecodedRequest, error: unknown): TranslationError {
+  return new TranslationError('WK_TRANSLATOR_FAILED', `translator of ${request.name} failed: ${(error as Error).message}`, { cause: error });
 }

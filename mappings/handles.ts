@@ -21,6 +21,7 @@
 // looking it up (Windows keeps them free for applications to tag).
 
 import { STATUS_NOT_SUPPORTED } from './ntstatus.ts';
+import { WinekernelError } from '../errors/winekernel-error.ts';
 
 /** The first (highest) handle value the proxy mints. */
 export const PROXY_HANDLE_TOP = 0x3fff0000;
@@ -46,14 +47,7 @@ export function handleOwner(value: number): HandleOwner {
 }
 
 /** A typed error for misuse of the handle table (never for a client's bad handle: that is a status). */
-export class HandleTableError extends Error {
-  readonly code: string;
-  constructor(code: 'WK_PROXY_HANDLES_EXHAUSTED' | 'WK_NOT_A_PROXY_HANDLE', message: string) {
-    super(message);
-    this.code = code;
-    this.name = 'HandleTableError';
-  }
-}
+export class HandleTableError extends WinekernelError<'WK_PROXY_HANDLES_EXHAUSTED' | 'WK_NOT_A_PROXY_HANDLE'> {}
 
 /** What a proxy-minted handle stands for. */
 export interface ProxyHandleEntry {

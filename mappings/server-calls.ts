@@ -5,6 +5,7 @@
 // ordinary requests made as the calling thread.
 
 import type { ServerChannel } from './translator.ts';
+import { WinekernelError } from '../errors/winekernel-error.ts';
 
 /** Privileges by LUID (the values wineserver's token.c gives them). */
 export const SE_BACKUP_PRIVILEGE = 17;
@@ -22,14 +23,12 @@ const DUPLICATE_SAME_ACCESS = 2;
 const SET_EVENT = 1;
 const RESET_EVENT = 2;
 
-export class ServerCallFailed extends Error {
-  readonly code = 'WK_SERVER_CALL_FAILED';
+export class ServerCallFailed extends WinekernelError<'WK_SERVER_CALL_FAILED'> {
   constructor(
     readonly request: string,
     readonly status: number,
   ) {
-    super(`server call ${request} failed with status ${(status >>> 0).toString(16)}`);
-    this.name = 'ServerCallFailed';
+    super('WK_SERVER_CALL_FAILED', `server call ${request} failed with status ${(status >>> 0).toString(16)}`);
   }
 }
 

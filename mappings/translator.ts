@@ -16,6 +16,7 @@ import type { Session } from '../backends/primitives.ts';
 import type { DecodedReply, DecodedRequest } from '../requests/protocol.ts';
 import type { RequestInfo } from '../requests/protocol-types.ts';
 import type { ProxyHandleTable } from './handles.ts';
+import { WinekernelError } from '../errors/winekernel-error.ts';
 
 /** The calls of docs/primitives.md, by their contract names. */
 export const PRIMITIVE_CALLS = [
@@ -126,6 +127,19 @@ export const FAMILIES = [
 ] as const;
 export type Family = (typeof FAMILIES)[number];
 
+/**
+ * A value, or a promise of it when it had to wait. Translation answers most
+ * requests without waiting (a registry read, a handle closed); those return
+ * the plain value, so that the proxy writes the reply in the same call stack
+ * as it read the request, with no promise made or awaited on the way.
+ */
+export type Awaitable<T> = T | Promise<T>;
+
+/** Whether an Awaitable had to wait (translators return native promises: async functions). */
+export function isPromise<T>(value: Awaitable<T>): value is Promise<T> {
+  return value instanceof Promise;
+}
+
 /** The reply a translator produces: what `Protocol.encodeReply` writes for the client. */
 export interface TranslatedReply<B = Record<string, unknown>> {
   /** NTSTATUS, as wineserver would set it (0 on success). */
@@ -221,7 +235,12 @@ export interface TranslatedEntry<Req = any, Rep = any> extends EntryBase {
    * not in a recording as something to answer).
    */
   needsServer?: boolean;
-  translate(request: DecodedRequest<Req>, ctx: TranslationContext): Promise<TranslatedReply<Rep>> | TranslatedReply<Rep>;
+  /**
+   * The reply, as a plain value when nothing had to wait (the fast path: see
+   * Awaitable), or a promise. A broken store may throw or reject: dispatch
+   * treats both alike.
+   */
+  translate(request: DecodedRequest<Req>, ctx: TranslationContext): Awaitable<TranslatedReply<Rep>>;
 }
 
 export interface ForwardedEntry extends EntryBase {
@@ -233,25 +252,14 @@ export type Translator = TranslatedEntry | ForwardedEntry;
 export type TranslationStatus = Translator['status'];
 
 /** A catalog that does not match the protocol or breaks the rules above. */
-export class CatalogError extends Error {
-  readonly code = 'WK_CATALOG_INVALID';
+export class CatalogError extends WinekernelError<'WK_CATALOG_INVALID'> {
   constructor(readonly problems: string[]) {
-    super(`translation catalog is invalid:\n  ${problems.join('\n  ')}`);
-    this.name = 'CatalogError';
+    super('WK_CATALOG_INVALID', `translation catalog is invalid:\n  ${problems.join('\n  ')}`);
   }
 }
 
 /** A request reached a translator it does not belong to, or a translator threw. */
-export class TranslationError extends Error {
-  constructor(
-    readonly code: 'WK_NO_TRANSLATOR' | 'WK_NOT_TRANSLATED' | 'WK_TRANSLATOR_FAILED',
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'TranslationError';
-  }
-}
+export class TranslationError extends WinekernelError<'WK_NO_TRANSLATOR' | 'WK_NOT_TRANSLATED' | 'WK_TRANSLATOR_FAILED'> {}
 
 /** The problems of a list of entries against the protocol's request names (empty = valid). */
 export function validateCatalog(entries: readonly Translator[], requestNames: readonly string[]): string[] {

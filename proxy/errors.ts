@@ -1,6 +1,8 @@
 // Errors the proxy and its commands report to people: each has a stable
 // `code`, a message that says what to do, and never needs a stack trace.
 
+import { WinekernelError } from '../errors/winekernel-error.ts';
+
 export type ProxyErrorCode =
   | 'WINE_NOT_INSTALLED'
   | 'PREFIX_MISSING'
@@ -12,13 +14,4 @@ export type ProxyErrorCode =
   | 'UPSTREAM_UNAVAILABLE'
   | 'USAGE';
 
-export class ProxyError extends Error {
-  constructor(
-    readonly code: ProxyErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'ProxyError';
-  }
-}
+export class ProxyError extends WinekernelError<ProxyErrorCode> {}

@@ -30,7 +30,8 @@ export interface LegacyWineserverOptions {
    * Files of the prefix wineserver must not write (the registry hives while
    * the proxy owns the registry): each is replaced, for wineserver only, by
    * a private copy (mappings of its mount namespace); what wineserver saves
-   * lands in the copy.
+   * lands in the copy. Each must exist (a bind mount needs a target): a
+   * missing one fails the start rather than being left to wineserver.
    */
   shadowFiles?: readonly string[];
 }
@@ -153,17 +154,20 @@ function delay(ms: number): Promise<void> {
 }
 
 /**
- * Private copies of `files` (those that exist) for wineserver's mount
- * namespace, as [copy, original] bind pairs. Each copy has a second link:
- * wineserver (like the proxy, init.ts saveHivesToPrefix) writes a file with
- * several links in place instead of renaming a temporary file over it, and a
- * rename onto a mount point would fail.
+ * Private copies of `files` for wineserver's mount namespace, as [copy,
+ * original] bind pairs. Each copy has a second link: wineserver (like the
+ * proxy, init.ts saveHivesToPrefix) writes a file with several links in
+ * place instead of renaming a temporary file over it, and a rename onto a
+ * mount point would fail. A restarted wineserver gets fresh copies.
  */
 function shadowCopies(privateRoot: string, files: readonly string[]): Array<readonly [string, string]> {
   const dir = path.join(privateRoot, 'shadow');
+  fs.rmSync(dir, { recursive: true, force: true });
   const binds: Array<readonly [string, string]> = [];
   files.forEach((file, index) => {
-    if (!fs.existsSync(file)) return;
+    if (!fs.existsSync(file)) {
+      throw new ProxyError('WINESERVER_START_FAILED', `${file} does not exist, so it cannot be kept from wineserver (a bind mount needs it)`);
+    }
     fs.mkdirSync(dir, { recursive: true });
     const copy = path.join(dir, `${index}-${path.basename(file)}`);
     fs.copyFileSync(file, copy);

@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { WinekernelError } from '../errors/winekernel-error.ts';
 
 export interface FdMessage {
   /** Bytes that travelled with the descriptor; empty means end of stream. */
@@ -64,15 +65,13 @@ export const WRITABLE = 2;
 export const DISCONNECT = 4;
 
 /** The addon has not been built (`npm run build:native`). */
-export class NativeAddonMissingError extends Error {
-  readonly code = 'NATIVE_ADDON_MISSING';
+export class NativeAddonMissingError extends WinekernelError<'NATIVE_ADDON_MISSING'> {
   constructor(searched: string[], cause?: unknown) {
     super(
-      `the winekernel_fd native addon is not built (looked in ${searched.join(', ')}); ` +
-        'run `npm run build:native`',
+      'NATIVE_ADDON_MISSING',
+      `the winekernel_fd native addon is not built (looked in ${searched.join(', ')}); run \`npm run build:native\``,
       { cause },
     );
-    this.name = 'NativeAddonMissingError';
   }
 }
 

@@ -9,7 +9,7 @@ import { loadProxyProtocol } from './protocol-adapter.ts';
 import { WineserverProxy } from './proxy-server.ts';
 import { NullRecorder, RecordingWriter, type Recorder } from './recording/writer.ts';
 import { RecordKind } from './recording/format.ts';
-import { PREFIX_HIVES } from '../mappings/registry/init.ts';
+import { createMissingHives, PREFIX_HIVES } from '../mappings/registry/init.ts';
 import { TranslationRouter } from './translate/router.ts';
 import { serverLocation, type ServerLocation, type WineInstallation } from './wine-env.ts';
 
@@ -29,6 +29,8 @@ export interface SessionOptions {
 /** A proxy with its wineserver; `restartable` servers come back on the next client after dying. */
 export class ProxySession {
   server: LegacyWineserver;
+  /** The prefix's files wineserver must never write (the hives, when the proxy owns the registry). */
+  private readonly shadowFiles: readonly string[];
   private restarting: Promise<void> | null = null;
   private stopping = false;
 
@@ -43,6 +45,7 @@ export class ProxySession {
     readonly router: TranslationRouter | null,
   ) {
     this.server = server;
+    this.shadowFiles = shadowFilesFor(options);
   }
 
   static async start(options: SessionOptions): Promise<ProxySession> {
@@ -57,6 +60,13 @@ export class ProxySession {
     const privateRoot = fs.mkdtempSync('/tmp/winekernel-') // short: socket paths are limited to 107 bytes;
     const location = serverLocation(options.prefix, options.wine.wineserver);
     const serverStderr = options.serverStderrFile ? fs.openSync(options.serverStderrFile, 'a') : 'inherit';
+    // The proxy owns the registry: wineserver's copy goes stale and must never reach the prefix, so
+    // every hive is shadowed for it, those the prefix lacks too (made first, as wineserver loads nothing).
+    const madeHives = options.translate ? createMissingHives(options.prefix) : [];
+    if (madeHives.length) options.log.debug({ files: madeHives }, 'hive files the prefix lacked made empty, to be shadowed for wineserver');
+    const forgetMadeHives = () => {
+      for (const file of madeHives) fs.rmSync(file, { force: true });
+    };
     let server: LegacyWineserver;
     try {
       server = await LegacyWineserver.start({
@@ -67,12 +77,12 @@ export class ProxySession {
         persistent: options.mode === 'serve',
         stderr: serverStderr,
         log: options.log,
-        // The proxy owns the registry: wineserver's copy goes stale and must never reach the prefix.
-        shadowFiles: options.translate ? PREFIX_HIVES.map((hive) => path.join(options.prefix, hive.file)) : [],
+        shadowFiles: shadowFilesFor(options),
       });
     } catch (error) {
       recorder.close();
       fs.rmSync(privateRoot, { recursive: true, force: true });
+      forgetMadeHives();
       throw error;
     }
     let router: TranslationRouter | null = null;
@@ -86,6 +96,7 @@ export class ProxySession {
         await server.stop();
         recorder.close();
         fs.rmSync(privateRoot, { recursive: true, force: true });
+        forgetMadeHives();
         throw error;
       }
     }
@@ -122,6 +133,8 @@ export class ProxySession {
       persistent: true,
       stderr: this.serverStderr,
       log: this.options.log,
+      // A new wineserver loads the hives as the proxy last saved them, and must not write them either.
+      shadowFiles: this.shadowFiles,
     })
       .then((server) => {
         this.server = server;
@@ -157,4 +170,9 @@ export class ProxySession {
     if (typeof this.serverStderr === 'number') fs.closeSync(this.serverStderr);
     fs.rmSync(this.privateRoot, { recursive: true, force: true });
   }
+}
+
+/** The files wineserver must not write: the prefix's hives while the proxy owns the registry. */
+function shadowFilesFor(options: SessionOptions): string[] {
+  return options.translate ? PREFIX_HIVES.map((hive) => path.join(options.prefix, hive.file)) : [];
 }

@@ -1,6 +1,8 @@
 // Typed errors of the protocol layer. Each has a stable `code` that callers
 // and logs can rely on; messages are for people.
 
+import { WinekernelError } from '../errors/winekernel-error.ts';
+
 export type ProtocolErrorCode =
   | 'WK_FRAME_TRUNCATED'
   | 'WK_REQUEST_TOO_LARGE'
@@ -9,12 +11,4 @@ export type ProtocolErrorCode =
   | 'WK_UNKNOWN_PROTOCOL_VERSION'
   | 'WK_BAD_FRAME';
 
-export class ProtocolError extends Error {
-  constructor(
-    readonly code: ProtocolErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ProtocolError';
-  }
-}
+export class ProtocolError extends WinekernelError<ProtocolErrorCode> {}

@@ -3,12 +3,11 @@
 
 import type { FixedKind, VarargKind } from './kinds/kind.ts';
 import { fixedKinds, varargKinds } from './kinds/index.ts';
+import { WinekernelError } from '../errors/winekernel-error.ts';
 
-export class MissingKindError extends Error {
-  readonly code = 'WK_MISSING_KIND';
+export class MissingKindError extends WinekernelError<'WK_MISSING_KIND'> {
   constructor(what: string, name: string) {
-    super(`no ${what} kind '${name}' in requests/kinds: protocol.def uses it, so it needs a decoder, an encoder and a trace printer`);
-    this.name = 'MissingKindError';
+    super('WK_MISSING_KIND', `no ${what} kind '${name}' in requests/kinds: protocol.def uses it, so it needs a decoder, an encoder and a trace printer`);
   }
 }
 

@@ -16,6 +16,7 @@ import { WaitClockError } from '../../mappings/sync/mutexes.ts';
 import { readRecording, RecordingFormatError } from '../../proxy/recording/reader.ts';
 import { ProtocolError } from '../../requests/errors.ts';
 import { loadProtocol } from '../../requests/protocol.ts';
+import { WinekernelError } from '../../errors/winekernel-error.ts';
 
 const USAGE = `usage: winekernel replay FIXTURE... [--backend inprocess|device] [--hives FILE] [--json]
        winekernel replay --save-hives PREFIX --out FILE
@@ -37,8 +38,10 @@ async function openBackend(kind: string): Promise<Backend> {
   throw new ReplayUsageError(`unknown backend '${kind}' (inprocess or device)`);
 }
 
-class ReplayUsageError extends Error {
-  readonly code = 'USAGE';
+class ReplayUsageError extends WinekernelError<'USAGE'> {
+  constructor(message: string) {
+    super('USAGE', message);
+  }
 }
 
 interface FixtureResult {

@@ -29,6 +29,7 @@ import {
   registryFor,
   unicodeBytes,
 } from './translators.ts';
+import { WinekernelError } from '../../errors/winekernel-error.ts';
 
 const FILE_READ_DATA = 0x0001;
 const FILE_WRITE_DATA = 0x0002;
@@ -36,11 +37,9 @@ const FILE_WRITE_DATA = 0x0002;
 const FD_TYPE_FILE = 1;
 const FD_TYPE_DIR = 2;
 
-export class HiveRequestError extends Error {
-  readonly code = 'WK_HIVE_NO_SERVER';
+export class HiveRequestError extends WinekernelError<'WK_HIVE_NO_SERVER'> {
   constructor(request: string) {
-    super(`${request} is translated only live: it needs server calls (the caller's token and file handle)`);
-    this.name = 'HiveRequestError';
+    super('WK_HIVE_NO_SERVER', `${request} is translated only live: it needs server calls (the caller's token and file handle)`);
   }
 }
 
@@ -97,14 +96,23 @@ function writeAll(fd: number, data: Buffer): void {
 
 const HIVE_PRIMITIVES: readonly PrimitiveCall[] = ['object_create', 'object_open', 'getname', 'size', 'getdata', 'setdata', 'lockobject', 'unlock', 'object_unlink', 'object_close', 'get_native_file'];
 
-function hiveEntry<Req, Rep>(request: string, translate: (body: Req, ctx: TranslationContext) => Promise<TranslatedReply<Rep>>): TranslatedEntry<Req, Rep> {
+/**
+ * The catalog entry of one hive request. `serverHandleFields`: the fields
+ * naming a wineserver handle the translator reaches through server calls
+ * (the hive file), which handle routing must not count as naming a handle.
+ */
+function hiveEntry<Req, Rep>(
+  request: string,
+  serverHandleFields: readonly (keyof Req & string)[],
+  translate: (body: Req, ctx: TranslationContext) => Promise<TranslatedReply<Rep>>,
+): TranslatedEntry<Req, Rep> {
   return {
     request,
     family: 'registry',
     status: 'translated',
     domains: ['registry'],
     primitives: HIVE_PRIMITIVES,
-    serverHandleFields: request === 'unload_registry' ? [] : ['file'],
+    serverHandleFields,
     needsServer: true,
     translate: (req, ctx) => translate(req.body, ctx),
   };
@@ -112,7 +120,7 @@ function hiveEntry<Req, Rep>(request: string, translate: (body: Req, ctx: Transl
 
 const none = <T>(error: number): TranslatedReply<T> => ({ error, body: {} as T });
 
-export const saveRegistry = hiveEntry<{ hkey: number; file: number }, Record<string, never>>('save_registry', async (body, ctx) => {
+export const saveRegistry = hiveEntry<{ hkey: number; file: number }, Record<string, never>>('save_registry', ['file'], async (body, ctx) => {
   const server = serverOf(ctx, 'save_registry');
   if (!(await callerHasPrivilege(server, SE_BACKUP_PRIVILEGE))) return none(S.STATUS_PRIVILEGE_NOT_HELD);
   const store = registryFor(ctx.session);
@@ -139,7 +147,7 @@ export const saveRegistry = hiveEntry<{ hkey: number; file: number }, Record<str
 
 type ObjAttr = ObjectAttributes | { malformed: true; bytes: Buffer } | null | undefined;
 
-export const loadRegistry = hiveEntry<{ file: number; objattr: ObjAttr }, Record<string, never>>('load_registry', async (body, ctx) => {
+export const loadRegistry = hiveEntry<{ file: number; objattr: ObjAttr }, Record<string, never>>('load_registry', ['file'], async (body, ctx) => {
   const server = serverOf(ctx, 'load_registry');
   const attr = readObjectAttributes(body.objattr);
   if (!attr.attr) return none(attr.status);
@@ -215,7 +223,7 @@ function deleteTree(tx: RegistryTx, id: number): number {
   return 0;
 }
 
-export const unloadRegistry = hiveEntry<{ parent: number; attributes: number; name: UnicodeStr }, Record<string, never>>('unload_registry', async (body, ctx) => {
+export const unloadRegistry = hiveEntry<{ parent: number; attributes: number; name: UnicodeStr }, Record<string, never>>('unload_registry', [], async (body, ctx) => {
   const server = serverOf(ctx, 'unload_registry');
   if (!(await callerHasPrivilege(server, SE_RESTORE_PRIVILEGE))) return none(S.STATUS_PRIVILEGE_NOT_HELD);
   const name = unicodeBytes(body.name);

@@ -66,6 +66,53 @@ export async function initRegistry(store: RegistryStore, hives: HiveTexts, wineA
   return { arch, loads };
 }
 
+/** How wineserver names a hive's key in the header of its file: `REGISTRY\\Machine`, escaped as dump_path does. */
+function hiveHeaderPath(hivePath: string): string {
+  return `REGISTRY\\${hivePath}`.replaceAll('\\', '\\\\');
+}
+
+/** The architecture a prefix's system.reg declares (`#arch=`), or undefined when it declares none. */
+function declaredArch(systemReg: string): Arch | undefined {
+  const fd = fs.openSync(systemReg, 'r');
+  try {
+    const head = Buffer.alloc(512);
+    const text = head.subarray(0, fs.readSync(fd, head, 0, head.length, 0)).toString('latin1');
+    const match = /^#arch=(win32|win64)$/m.exec(text);
+    return match ? (match[1] as Arch) : undefined;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * Makes each hive file the prefix lacks, holding only the header wineserver
+ * writes (the format line, the hive's key, the prefix's `#arch`) and no key,
+ * and returns the files made. wineserver loads such a file exactly as a
+ * missing one: no keys, and for system.reg the architecture it would have
+ * taken from $WINEARCH (win32, else win64) — the rule `initRegistry` follows
+ * too; the other hives take system.reg's. The proxy needs the files to exist
+ * before wineserver starts, so that wineserver's saves of them can be turned
+ * away from the prefix (proxy/legacy-wineserver.ts shadowFiles): a file it
+ * found missing it would create with a rename, over whatever the proxy saved.
+ */
+export function createMissingHives(prefix: string, wineArch = process.env.WINEARCH): string[] {
+  const systemReg = path.join(prefix, 'system.reg');
+  const arch: Arch | undefined = fs.existsSync(systemReg) ? declaredArch(systemReg) : wineArch === 'win32' ? 'win32' : 'win64';
+  const made: string[] = [];
+  for (const hive of PREFIX_HIVES) {
+    const file = path.join(prefix, hive.file);
+    const text = `WINE REGISTRY Version 2\n;; All keys relative to ${hiveHeaderPath(hive.path)}\n${arch ? `\n#arch=${arch}\n` : ''}`;
+    try {
+      // 'wx': a file that appeared meanwhile (another wine on the prefix) is left alone.
+      fs.writeFileSync(file, text, { flag: 'wx', mode: 0o666 });
+      made.push(file);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
+  return made;
+}
+
 /** Reads a prefix's hive files and initialises the registry from them. */
 export async function initRegistryFromPrefix(store: RegistryStore, prefix: string): Promise<InitResult> {
   const hives: HiveTexts = {};

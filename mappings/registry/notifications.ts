@@ -15,9 +15,11 @@
 
 import { holdEvent, setAndReleaseEvent, type HeldEvent } from '../server-calls.ts';
 import type { ProxyHandleEntry } from '../handles.ts';
-import type { TranslatedEntry, TranslatedReply, TranslationContext, Translator } from '../translator.ts';
+import { isPromise, type Awaitable, type TranslatedEntry, type TranslatedReply, type TranslationContext, type Translator } from '../translator.ts';
+import type { RegistryStore } from './store.ts';
 import * as S from './status.ts';
 import { KEY_NOTIFY, liveKeyOfHandle, registryFor } from './translators.ts';
+import { WinekernelError } from '../../errors/winekernel-error.ts';
 
 /** A handle value as tables key it (the two low bits are the application's). */
 const handleKey = (value: number) => ((value >>> 0) & ~3) >>> 0;
@@ -31,11 +33,9 @@ interface Watch {
   events: HeldEvent[];
 }
 
-export class NotificationError extends Error {
-  readonly code = 'WK_NOTIFY_NO_SERVER';
+export class NotificationError extends WinekernelError<'WK_NOTIFY_NO_SERVER'> {
   constructor() {
-    super('set_registry_notification is translated only live: it needs server calls (the caller\'s event)');
-    this.name = 'NotificationError';
+    super('WK_NOTIFY_NO_SERVER', "set_registry_notification is translated only live: it needs server calls (the caller's event)");
   }
 }
 
@@ -90,15 +90,21 @@ export class RegistryNotifications {
     const translate = entry.translate;
     return {
       ...entry,
-      translate: async (request: Parameters<typeof translate>[0], ctx: TranslationContext): Promise<TranslatedReply> => {
+      translate: (request: Parameters<typeof translate>[0], ctx: TranslationContext): Awaitable<TranslatedReply> => {
         const store = registryFor(ctx.session);
         if (this.count > 0) store.journalTouches();
-        const reply = await translate(request, ctx);
-        const touches = store.takeTouches();
-        if (touches.length && this.count > 0) await this.fire(ctx, touches);
-        return reply;
+        const reply = translate(request, ctx);
+        // Without a watch to fire, a change answered at once is answered at once (no promise).
+        return isPromise(reply) ? reply.then((done) => this.afterChange(ctx, store, done)) : this.afterChange(ctx, store, reply);
       },
     };
+  }
+
+  /** The reply of a tree-changing request, once the watches its changes match have fired. */
+  private afterChange(ctx: TranslationContext, store: RegistryStore, reply: TranslatedReply): Awaitable<TranslatedReply> {
+    const touches = store.takeTouches();
+    if (touches.length && this.count > 0) return this.fire(ctx, touches).then(() => reply);
+    return reply;
   }
 
   private async fire(ctx: TranslationContext, touches: { chain: number[]; change: number }[]): Promise<void> {

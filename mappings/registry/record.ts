@@ -15,12 +15,12 @@
 // the length of its class so KeyFullInformation's max_class needs no extra
 // read: u32 count, then per subkey: u32 id, u32 class bytes, u32 name bytes, name.
 
+import { WinekernelError } from '../../errors/winekernel-error.ts';
+
 /** A primitive object that is not a well-formed key record (a broken instance, never a client error). */
-export class RegistryStoreError extends Error {
-  readonly code = 'WK_REGISTRY_STORE';
+export class RegistryStoreError extends WinekernelError<'WK_REGISTRY_STORE'> {
   constructor(message: string) {
-    super(message);
-    this.name = 'RegistryStoreError';
+    super('WK_REGISTRY_STORE', message);
   }
 }
 

@@ -31,14 +31,13 @@ import { KEY_FLAG } from './record.ts';
 import { compareNames, pathElementLength } from './names.ts';
 import * as S from './status.ts';
 import { OBJ_OPENIF, TICKS_1601_TO_1970, TICKS_PER_SEC, type Arch, type RegistryTx } from './store.ts';
+import { WinekernelError } from '../../errors/winekernel-error.ts';
 
 const HEADER = 'WINE REGISTRY Version 2';
 
-export class RegFileError extends Error {
-  readonly code = 'WK_REG_FILE';
+export class RegFileError extends WinekernelError<'WK_REG_FILE'> {
   constructor(message: string) {
-    super(message);
-    this.name = 'RegFileError';
+    super('WK_REG_FILE', message);
   }
 }
 

@@ -116,16 +116,22 @@ function check(result: number, what: string): number {
   return result;
 }
 
-/** Where a path led: a key and what is left of the path (one element, or empty). */
-export interface Resolution {
-  /** 0, or the status wineserver's lookup fails with. */
-  status: number;
-  /** On success: the last key reached. */
-  key?: KeyHeader;
-  /** On success: the element left over (empty when `key` is the key named). */
-  left?: Buffer;
-  /** The path names the object root directory itself (not a key). */
-  directory?: boolean;
+/**
+ * Where a path led: a key and what is left of the path (one element, or
+ * empty). A class rather than object literals, so that V8 never keeps making
+ * objects of a hidden class it has replaced (translators.ts, KeyLookup).
+ */
+export class Resolution {
+  constructor(
+    /** 0, or the status wineserver's lookup fails with. */
+    readonly status: number,
+    /** On success: the last key reached. */
+    readonly key?: KeyHeader,
+    /** On success: the element left over (empty when `key` is the key named). */
+    readonly left?: Buffer,
+    /** The path names the object root directory itself (not a key). */
+    readonly directory?: boolean,
+  ) {}
 }
 
 /** A touch_key of one transaction, for change notification: the key and its ancestors at the time, and what changed. */
@@ -562,24 +568,24 @@ export class RegistryTx {
    * one element (the one create_key would create).
    */
   resolve(start: KeyHeader | null, name: Buffer, attributes: number, depth = 0): Resolution {
-    if (depth > MAX_LINK_DEPTH) return { status: S.STATUS_INVALID_PARAMETER };
+    if (depth > MAX_LINK_DEPTH) return new Resolution(S.STATUS_INVALID_PARAMETER);
     let cur: KeyHeader;
     let rest: Buffer | null;
     if (start) {
-      if (name.length >= 2 && name.readUInt16LE(0) === BACKSLASH) return { status: S.STATUS_OBJECT_PATH_SYNTAX_BAD };
-      if (name.length < 2) return { status: 0, key: start, left: EMPTY };
+      if (name.length >= 2 && name.readUInt16LE(0) === BACKSLASH) return new Resolution(S.STATUS_OBJECT_PATH_SYNTAX_BAD);
+      if (name.length < 2) return new Resolution(0, start, EMPTY);
       cur = start;
       rest = name;
     } else {
-      if (name.length < 2 || name.readUInt16LE(0) !== BACKSLASH) return { status: S.STATUS_OBJECT_PATH_SYNTAX_BAD };
+      if (name.length < 2 || name.readUInt16LE(0) !== BACKSLASH) return new Resolution(S.STATUS_OBJECT_PATH_SYNTAX_BAD);
       const path = name.subarray(2);
-      if (path.length < 2) return { status: 0, directory: true };
+      if (path.length < 2) return new Resolution(0, undefined, undefined, true);
       const elem = path.subarray(0, pathElementLength(path));
       const isRegistry = attributes & OBJ_CASE_INSENSITIVE ? sameName(elem, REGISTRY_NAME, this.map) : elem.equals(REGISTRY_NAME);
       if (!isRegistry) {
         // Another entry of the object root directory: that namespace is not ours.
-        if (!elem.length) return { status: S.STATUS_OBJECT_NAME_INVALID };
-        return { status: S.STATUS_NOT_SUPPORTED };
+        if (!elem.length) return new Resolution(S.STATUS_OBJECT_NAME_INVALID);
+        return new Resolution(S.STATUS_NOT_SUPPORTED);
       }
       cur = this.header(this.rootId);
       rest = elem.length + 2 <= path.length - 1 ? path.subarray(elem.length + 2) : null;
@@ -587,35 +593,35 @@ export class RegistryTx {
     // What is left to walk: `rest` from byte `at` on (none: rest is null).
     let at = 0;
     for (;;) {
-      if (cur.flags & KEY_FLAG.DELETED) return { status: S.STATUS_KEY_DELETED };
+      if (cur.flags & KEY_FLAG.DELETED) return new Resolution(S.STATUS_KEY_DELETED);
       if (cur.flags & KEY_FLAG.SYMLINK) {
         const restLength = rest ? rest.length - at : 0;
-        if (!restLength && attributes & OBJ_OPENLINK) return { status: 0, key: cur, left: EMPTY };
+        if (!restLength && attributes & OBJ_OPENLINK) return new Resolution(0, cur, EMPTY);
         const found = this.findValue(cur.id, SYMLINK_VALUE);
         const value = found >= 0 ? this.record(cur.id).values[found] : undefined;
-        if (!value || value.data.length < 2 || value.data.readUInt16LE(0) !== BACKSLASH) return { status: S.STATUS_OBJECT_NAME_NOT_FOUND };
+        if (!value || value.data.length < 2 || value.data.readUInt16LE(0) !== BACKSLASH) return new Resolution(S.STATUS_OBJECT_NAME_NOT_FOUND);
         const target = this.resolve(null, value.data.subarray(0, value.data.length & ~1), OBJ_CASE_INSENSITIVE, depth + 1);
         if (target.status) return target;
-        if (!target.key) return { status: S.STATUS_NOT_SUPPORTED }; // a link to a directory of the object namespace
+        if (!target.key) return new Resolution(S.STATUS_NOT_SUPPORTED); // a link to a directory of the object namespace
         const left = target.left ?? EMPTY;
         if (!restLength) {
           rest = left.length ? left : null;
           at = 0;
-        } else if (left.length) return { status: S.STATUS_OBJECT_NAME_NOT_FOUND };
+        } else if (left.length) return new Resolution(S.STATUS_OBJECT_NAME_NOT_FOUND);
         cur = target.key;
         continue;
       }
-      if (rest === null) return { status: 0, key: cur, left: EMPTY };
+      if (rest === null) return new Resolution(0, cur, EMPTY);
       const elemLength = pathElementLength(rest, at);
-      if (elemLength > MAX_KEY_NAME_UNITS * 2) return { status: S.STATUS_INVALID_PARAMETER };
+      if (elemLength > MAX_KEY_NAME_UNITS * 2) return new Resolution(S.STATUS_INVALID_PARAMETER);
       const elemEnd = at + elemLength;
       let next = elemEnd;
       while (next + 1 < rest.length && rest[next] === BACKSLASH && rest[next + 1] === 0) next += 2;
       const child = this.childOf(cur.id, rest, at, elemEnd);
       const more = next + 1 < rest.length;
       if (!child) {
-        if (more) return { status: S.STATUS_OBJECT_NAME_NOT_FOUND };
-        return { status: 0, key: cur, left: rest.subarray(at, elemEnd) };
+        if (more) return new Resolution(S.STATUS_OBJECT_NAME_NOT_FOUND);
+        return new Resolution(0, cur, rest.subarray(at, elemEnd));
       }
       if (more) at = next;
       else rest = null;
@@ -762,6 +768,41 @@ export class RegistryStore {
    * inherited from a holder that died mid-update is repaired first.
    */
   async run<T>(mode: 'read' | 'write', fn: (tx: RegistryTx) => T): Promise<T> {
+    return this.runNow(mode, fn);
+  }
+
+  /**
+   * run() without a promise when none is needed: when the lock is granted at
+   * once to a live holder and the tree exists (every operation but the first
+   * and those after a lock holder died), `fn` runs and its result is
+   * returned in this call stack; otherwise a promise of it. A broken store
+   * throws here (or rejects, on the waiting path). `fn` gets `a` and `b`
+   * passed along, so that a translator need not make a closure per request.
+   */
+  runNow<T>(mode: 'read' | 'write', fn: (tx: RegistryTx) => T): T | Promise<T>;
+  runNow<T, A, B>(mode: 'read' | 'write', fn: (tx: RegistryTx, a: A, b: B) => T, a: A, b: B): T | Promise<T>;
+  runNow<T, A, B>(mode: 'read' | 'write', fn: (tx: RegistryTx, a: A, b: B) => T, a?: A, b?: B): T | Promise<T> {
+    const handle = this.treeHandle;
+    const locked = handle ? this.session.lock(handle, mode === 'write' ? WK_LOCK_EXCLUSIVE : WK_LOCK_SHARED) : -1;
+    if (locked === 0) {
+      let tree: TreeInfo;
+      try {
+        tree = readTree(this.session, handle, this.treeScratch);
+      } catch (error) {
+        this.session.unlock(handle);
+        throw error;
+      }
+      if (tree.rootId) return this.runLocked(mode, handle, tree, fn, a as A, b as B);
+    }
+    // Anything else (no anchor yet, a wait, a dead holder, no tree): the careful path, with a closure.
+    const op = (tx: RegistryTx) => fn(tx, a as A, b as B);
+    if (!handle) return this.runCarefully(mode, op);
+    if (typeof locked !== 'number') return locked.then((granted) => this.runGranted(mode, false, granted, op));
+    return this.runGranted(mode, false, locked, op);
+  }
+
+  /** run() from the start: the anchor opened (or the tree created), then the lock taken, waiting if need be. */
+  private async runCarefully<T>(mode: 'read' | 'write', fn: (tx: RegistryTx) => T): Promise<T> {
     let created = false;
     // The anchor stays open for the store's life: one open per operation would cost more than the operation.
     if (!this.treeHandle) {
@@ -769,10 +810,16 @@ export class RegistryStore {
       this.treeHandle = check(this.session.create(TREE_NAME, newTree(), WK_CREATE_OPEN_EXISTING | WK_CREATE_PERMANENT, info), `opening ${TREE_NAME}`);
       created = info.created;
     }
+    const locked = this.session.lock(this.treeHandle, mode === 'write' || created ? WK_LOCK_EXCLUSIVE : WK_LOCK_SHARED);
+    return this.runGranted(mode, created, typeof locked === 'number' ? locked : await locked, fn);
+  }
+
+  /**
+   * The rest of run() once the lock call answered `locked`: a lock inherited
+   * from a dead holder repaired, the root created if the tree has none.
+   */
+  private async runGranted<T>(mode: 'read' | 'write', created: boolean, locked: number, fn: (tx: RegistryTx) => T): Promise<T> {
     const handle = this.treeHandle;
-    // A lock granted at once is a number: no await, so the operation runs in this turn of the loop.
-    let locked = this.session.lock(handle, mode === 'write' || created ? WK_LOCK_EXCLUSIVE : WK_LOCK_SHARED);
-    if (typeof locked !== 'number') locked = await locked;
     if (locked === -WK_EOWNERDEAD) {
       this.cache?.invalidate();
       if (mode === 'read' && !created) {
@@ -788,9 +835,9 @@ export class RegistryStore {
       }
     }
     if (locked !== 0 && locked !== -WK_EOWNERDEAD) check(locked, `locking ${TREE_NAME}`);
+    let tree: TreeInfo;
     try {
-      let tree = readTree(this.session, handle, this.treeScratch);
-      const cache = (this.cache ??= this.cacheLimit ? sharedCache(treeNonce(this.session, handle), this.map, this.cacheLimit) : new RegistryCache(this.map, 0));
+      tree = readTree(this.session, handle, this.treeScratch);
       if (!tree.rootId) {
         if (mode === 'read' && !created) {
           // Someone else is creating it right now; take the exclusive lock and look again.
@@ -798,14 +845,30 @@ export class RegistryStore {
           check(await this.session.lock(handle, WK_LOCK_EXCLUSIVE), `locking ${TREE_NAME}`);
           tree = readTree(this.session, handle, this.treeScratch);
         }
-        if (!tree.rootId) tree = this.createRoot(handle, tree, cache);
+        if (!tree.rootId) tree = this.createRoot(handle, tree, this.cacheFor(handle));
       }
+    } catch (error) {
+      this.session.unlock(handle);
+      throw error;
+    }
+    return this.runLocked(mode, handle, tree, fn, undefined, undefined);
+  }
+
+  /** The cache of this instance's tree (bound on first use). */
+  private cacheFor(handle: number): RegistryCache {
+    return (this.cache ??= this.cacheLimit ? sharedCache(treeNonce(this.session, handle), this.map, this.cacheLimit) : new RegistryCache(this.map, 0));
+  }
+
+  /** Runs `fn` in a transaction and commits it; the caller holds the tree lock, which this releases. */
+  private runLocked<T, A, B>(mode: 'read' | 'write', handle: number, tree: TreeInfo, fn: (tx: RegistryTx, a: A, b: B) => T, a: A, b: B): T {
+    try {
+      const cache = this.cacheFor(handle);
       cache.validate(tree.generation);
       const tx = new RegistryTx(this.session, this.map, this.now, tree.rootId, handle, cache);
       if (this.journal && mode === 'write') tx.touches = [];
       let committed = false;
       try {
-        const result = fn(tx);
+        const result = fn(tx, a, b);
         tx.commit();
         committed = true;
         if (tx.touches?.length) this.journal!.push(...tx.touches);

@@ -8,7 +8,7 @@ import type { Session } from '../../backends/primitives.ts';
 import type { ObjectAttributes } from '../../requests/kinds/object-attributes.ts';
 import type { UnicodeStr } from '../../requests/kinds/text.ts';
 import type { ProxyHandleTable } from '../handles.ts';
-import type { PrimitiveCall, TranslatedEntry, TranslatedReply, TranslationContext } from '../translator.ts';
+import type { Awaitable, PrimitiveCall, TranslatedEntry, TranslatedReply, TranslationContext } from '../translator.ts';
 import { encodeSecurityDescriptor } from '../../requests/kinds/security.ts';
 import { sdIsValid } from '../security/descriptor.ts';
 import { dropKeyDescriptor, grantKeyAccess, keyAccessWithoutDescriptor, storeCreationDescriptor } from './key-security.ts';
@@ -77,8 +77,27 @@ export function registryFor(session: Session, options?: RegistryOptions): Regist
 
 export const KEY_TYPE = 'Key';
 
+/**
+ * What a key lookup gives: the key, or the status it fails with (and whether
+ * createKeyPath made the key). Made with `new`, never as object literals: all
+ * literals of one shape share a hidden class, and when one of them first holds
+ * a status that is not a small integer (most NTSTATUS values) V8 replaces that
+ * class, while code optimised before goes on making objects of the old one,
+ * which every later read then migrates (measured live: a runtime call on each
+ * open_key's handle check). A class's instances are made from its constructor
+ * and follow such a change.
+ */
+export class KeyLookup {
+  constructor(
+    readonly status: number,
+    readonly key?: KeyHeader,
+    /** createKeyPath made the key (it did not exist). */
+    readonly created?: boolean,
+  ) {}
+}
+
 /** wineserver's get_handle_obj for a key: the handle's key, or the status it fails with. */
-function keyOfHandle(ctx: TranslationContext, tx: RegistryTx, handle: number, access: number): { status: number; key?: KeyHeader } {
+function keyOfHandle(ctx: TranslationContext, tx: RegistryTx, handle: number, access: number): KeyLookup {
   const value = handle >>> 0;
   switch (value) {
     case 0xffffffff: // current process
@@ -86,29 +105,37 @@ function keyOfHandle(ctx: TranslationContext, tx: RegistryTx, handle: number, ac
     case 0xfffffffe: // current thread
     case 0xfffffffc: // process token
     case 0xfffffffb: // thread token
-      return { status: S.STATUS_OBJECT_TYPE_MISMATCH };
+      return new KeyLookup(S.STATUS_OBJECT_TYPE_MISMATCH);
   }
   const entry = ctx.handles.get(value);
-  if (!entry) return { status: S.STATUS_INVALID_HANDLE };
-  if (entry.type !== KEY_TYPE) return { status: S.STATUS_OBJECT_TYPE_MISMATCH };
-  if ((entry.access & access) >>> 0 !== access >>> 0) return { status: S.STATUS_ACCESS_DENIED };
-  return { status: 0, key: tx.headerByHandle(entry.primitive) };
+  if (!entry) return new KeyLookup(S.STATUS_INVALID_HANDLE);
+  if (entry.type !== KEY_TYPE) return new KeyLookup(S.STATUS_OBJECT_TYPE_MISMATCH);
+  if ((entry.access & access) >>> 0 !== access >>> 0) return new KeyLookup(S.STATUS_ACCESS_DENIED);
+  return new KeyLookup(0, tx.headerByHandle(entry.primitive));
 }
 
 /** get_hkey_obj: keyOfHandle, and a deleted key is STATUS_KEY_DELETED. */
-export function liveKeyOfHandle(ctx: TranslationContext, tx: RegistryTx, handle: number, access: number): { status: number; key?: KeyHeader } {
+export function liveKeyOfHandle(ctx: TranslationContext, tx: RegistryTx, handle: number, access: number): KeyLookup {
   const found = keyOfHandle(ctx, tx, handle, access);
-  if (found.key && found.key.flags & KEY_FLAG.DELETED) return { status: S.STATUS_KEY_DELETED };
+  if (found.key && found.key.flags & KEY_FLAG.DELETED) return new KeyLookup(S.STATUS_KEY_DELETED);
   return found;
 }
 
+/** A handle minted for a key, or the status it was refused with (hkey 0); a class for the reason KeyLookup is one. */
+export class MintedKey {
+  constructor(
+    readonly status: number,
+    readonly hkey: number,
+  ) {}
+}
+
 /** alloc_handle: a handle on `key` for the `requested` access, checked against the key's descriptor (hkey 0 when refused). */
-export function mintKeyHandle(ctx: TranslationContext, tx: RegistryTx, key: KeyHeader, requested: number, attributes: number): { status: number; hkey: number } {
+export function mintKeyHandle(ctx: TranslationContext, tx: RegistryTx, key: KeyHeader, requested: number, attributes: number): MintedKey {
   const granted = grantKeyAccess(tx, key.id, requested);
-  if (granted.status) return { status: granted.status, hkey: 0 };
+  if (granted.status) return new MintedKey(granted.status, 0);
   const primitive = tx.openKeyObject(key.id);
   if (primitive < 0) throw new Error(`opening regkey ${key.id} for a handle failed (${primitive})`);
-  return { status: 0, hkey: ctx.handles.mint({ primitive, type: KEY_TYPE, access: granted.access, flags: attributes & OBJ_INHERIT, object: key.id }) };
+  return new MintedKey(0, ctx.handles.mint({ primitive, type: KEY_TYPE, access: granted.access, flags: attributes & OBJ_INHERIT, object: key.id }));
 }
 
 /**
@@ -125,6 +152,9 @@ export function closeKeyHandle(session: Session, handles: ProxyHandleTable, valu
 
 // ---------------------------------------------------------------------------
 // Request data as wineserver reads it
+
+/** No bytes (zero-length, so safe to share between replies). */
+const EMPTY = Buffer.alloc(0);
 
 /** A unicode_str vararg as bytes, an odd trailing byte dropped (get_req_unicode_str). */
 export function unicodeBytes(value: UnicodeStr | undefined | null): Buffer {
@@ -171,51 +201,44 @@ export function readObjectAttributes(field: ObjAttrField): { status: number; att
 // ---------------------------------------------------------------------------
 // Operations shared by several requests
 
-interface Opened {
-  status: number;
-  key?: KeyHeader;
-  /** createKeyPath made the key (it did not exist). */
-  created?: boolean;
-}
-
 /** wineserver's open_key (64-bit view): the key a path names from `parent`. */
-export function openKeyPath(tx: RegistryTx, parent: KeyHeader | null, name: Buffer, attributes: number): Opened {
-  if (name.length >= 65534) return { status: S.STATUS_OBJECT_NAME_INVALID };
+export function openKeyPath(tx: RegistryTx, parent: KeyHeader | null, name: Buffer, attributes: number): KeyLookup {
+  if (name.length >= 65534) return new KeyLookup(S.STATUS_OBJECT_NAME_INVALID);
   const found = tx.resolve(parent, name, attributes);
-  if (found.status) return { status: found.status };
-  if (found.directory) return { status: S.STATUS_OBJECT_TYPE_MISMATCH };
-  if (found.left!.length) return { status: S.STATUS_OBJECT_NAME_NOT_FOUND };
+  if (found.status) return new KeyLookup(found.status);
+  if (found.directory) return new KeyLookup(S.STATUS_OBJECT_TYPE_MISMATCH);
+  if (found.left!.length) return new KeyLookup(S.STATUS_OBJECT_NAME_NOT_FOUND);
   const key = found.key!;
-  return { status: key.flags & KEY_FLAG.PREDEF ? S.STATUS_PREDEFINED_HANDLE : 0, key };
+  return new KeyLookup(key.flags & KEY_FLAG.PREDEF ? S.STATUS_PREDEFINED_HANDLE : 0, key);
 }
 
 /** wineserver's create_key (64-bit view): creates the last element of the path if it is missing. */
-export function createKeyPath(tx: RegistryTx, parent: KeyHeader | null, name: Buffer, options: number, attributes: number): Opened {
+export function createKeyPath(tx: RegistryTx, parent: KeyHeader | null, name: Buffer, options: number, attributes: number): KeyLookup {
   if (options & REG_OPTION_CREATE_LINK) attributes = (attributes & ~OBJ_OPENIF) | OBJ_OPENLINK;
   if (!name.length) {
     // create_key_object opens the parent itself; create_key then touches that key's parent.
     const found = tx.resolve(parent, name, attributes);
-    if (found.status) return { status: found.status };
+    if (found.status) return new KeyLookup(found.status);
     const key = found.key!;
     if (key.parent) tx.touch(key.parent, REG_NOTIFY_CHANGE_NAME);
-    return { status: 0, key };
+    return new KeyLookup(0, key);
   }
   const found = tx.resolve(parent, name, attributes);
-  if (found.status) return { status: found.status };
-  if (found.directory) return { status: attributes & OBJ_OPENIF ? S.STATUS_OBJECT_TYPE_MISMATCH : S.STATUS_OBJECT_NAME_COLLISION };
+  if (found.status) return new KeyLookup(found.status);
+  if (found.directory) return new KeyLookup(attributes & OBJ_OPENIF ? S.STATUS_OBJECT_TYPE_MISMATCH : S.STATUS_OBJECT_NAME_COLLISION);
   const at = found.key!;
   const left = found.left!;
   if (!left.length) {
-    if (!(attributes & OBJ_OPENIF)) return { status: S.STATUS_OBJECT_NAME_COLLISION };
-    return { status: at.flags & KEY_FLAG.PREDEF ? S.STATUS_PREDEFINED_HANDLE : S.STATUS_OBJECT_NAME_EXISTS, key: at };
+    if (!(attributes & OBJ_OPENIF)) return new KeyLookup(S.STATUS_OBJECT_NAME_COLLISION);
+    return new KeyLookup(at.flags & KEY_FLAG.PREDEF ? S.STATUS_PREDEFINED_HANDLE : S.STATUS_OBJECT_NAME_EXISTS, at);
   }
   let flags = 0;
   if (options & REG_OPTION_CREATE_LINK) flags |= KEY_FLAG.SYMLINK;
   if (options & REG_OPTION_VOLATILE) flags |= KEY_FLAG.VOLATILE;
-  else if (at.flags & KEY_FLAG.VOLATILE) return { status: S.STATUS_CHILD_MUST_BE_VOLATILE };
+  else if (at.flags & KEY_FLAG.VOLATILE) return new KeyLookup(S.STATUS_CHILD_MUST_BE_VOLATILE);
   const key = tx.createSubkey(at.id, left, flags, tx.now);
   tx.touch(at.id, REG_NOTIFY_CHANGE_NAME);
-  return { status: 0, key, created: true };
+  return new KeyLookup(0, key, true);
 }
 
 /** wineserver's set_value. */
@@ -247,7 +270,7 @@ const READ_TREE: readonly PrimitiveCall[] = ['object_create', 'object_open', 'si
 function entry<Req, Rep>(
   request: string,
   primitives: readonly PrimitiveCall[],
-  translate: (request: { body: Req; replySize: number }, ctx: TranslationContext) => Promise<TranslatedReply<Rep>>,
+  translate: (request: { body: Req; replySize: number }, ctx: TranslationContext) => Awaitable<TranslatedReply<Rep>>,
 ): TranslatedEntry<Req, Rep> {
   return { request, family: 'registry', status: 'translated', domains: ['registry'], primitives, translate };
 }
@@ -259,7 +282,7 @@ interface CreateKeyRequest {
   class: UnicodeStr;
 }
 
-export const createKey = entry<CreateKeyRequest, { hkey: number }>('create_key', WRITE_TREE, async (request, ctx) => {
+export const createKey = entry<CreateKeyRequest, { hkey: number }>('create_key', WRITE_TREE, (request, ctx) => {
   const { body } = request;
   const parsed = readObjectAttributes(body.objattr);
   if (parsed.status) return { error: parsed.status, body: { hkey: 0 } };
@@ -267,7 +290,7 @@ export const createKey = entry<CreateKeyRequest, { hkey: number }>('create_key',
   // A 64-bit client: the 64-bit view, always (is_wow64_thread is false).
   const access = ((body.access >>> 0) & ~KEY_WOW64_32KEY) | KEY_WOW64_64KEY;
   const klassRaw = rawUnicode(body.class);
-  return registryFor(ctx.session).run('write', (tx) => {
+  return registryFor(ctx.session).runNow('write', (tx) => {
     let parent: KeyHeader | null = null;
     if (attr.rootdir) {
       const root = liveKeyOfHandle(ctx, tx, attr.rootdir, 0);
@@ -291,26 +314,30 @@ interface OpenKeyRequest {
   name: UnicodeStr;
 }
 
-export const openKey = entry<OpenKeyRequest, { hkey: number }>('open_key', READ_TREE, async (request, ctx) => {
-  const { body } = request;
-  const access = ((body.access >>> 0) & ~KEY_WOW64_32KEY) | KEY_WOW64_64KEY;
-  const name = unicodeBytes(body.name);
-  return registryFor(ctx.session).run('read', (tx) => {
-    let parent: KeyHeader | null = null;
-    if (body.parent) {
-      const root = liveKeyOfHandle(ctx, tx, body.parent, 0);
-      if (!root.key) return { error: root.status, body: { hkey: 0 } };
-      parent = root.key;
-    }
-    const opened = openKeyPath(tx, parent, name, body.attributes >>> 0);
-    if (!opened.key) return { error: opened.status, body: { hkey: 0 } };
-    const minted = mintKeyHandle(ctx, tx, opened.key, access, body.attributes >>> 0);
-    return { error: minted.status || opened.status, body: { hkey: minted.hkey } };
-  });
-});
+// The read requests (most of the traffic) run module-level functions under
+// the lock, with the request and context passed along (runNow's a, b): no
+// closure is made per request.
 
-export const deleteKey = entry<{ hkey: number }, Record<string, never>>('delete_key', WRITE_TREE, async (request, ctx) =>
-  registryFor(ctx.session).run('write', (tx) => {
+export const openKey = entry<OpenKeyRequest, { hkey: number }>('open_key', READ_TREE, (request, ctx) =>
+  registryFor(ctx.session).runNow('read', openKeyLocked, request.body, ctx),
+);
+
+function openKeyLocked(tx: RegistryTx, body: OpenKeyRequest, ctx: TranslationContext): TranslatedReply<{ hkey: number }> {
+  const access = ((body.access >>> 0) & ~KEY_WOW64_32KEY) | KEY_WOW64_64KEY;
+  let parent: KeyHeader | null = null;
+  if (body.parent) {
+    const root = liveKeyOfHandle(ctx, tx, body.parent, 0);
+    if (!root.key) return { error: root.status, body: { hkey: 0 } };
+    parent = root.key;
+  }
+  const opened = openKeyPath(tx, parent, unicodeBytes(body.name), body.attributes >>> 0);
+  if (!opened.key) return { error: opened.status, body: { hkey: 0 } };
+  const minted = mintKeyHandle(ctx, tx, opened.key, access, body.attributes >>> 0);
+  return { error: minted.status || opened.status, body: { hkey: minted.hkey } };
+}
+
+export const deleteKey = entry<{ hkey: number }, Record<string, never>>('delete_key', WRITE_TREE, (request, ctx) =>
+  registryFor(ctx.session).runNow('write', (tx) => {
     const found = keyOfHandle(ctx, tx, request.body.hkey, DELETE);
     if (!found.key) return { error: found.status, body: {} };
     const key = found.key;
@@ -325,13 +352,15 @@ export const deleteKey = entry<{ hkey: number }, Record<string, never>>('delete_
   }),
 );
 
-export const flushKey = entry<{ hkey: number }, Record<string, never>>('flush_key', READ_TREE, async (request, ctx) =>
-  registryFor(ctx.session).run('read', (tx) => {
-    // wineserver only checks the handle: its hives are saved periodically and at exit, not on flush.
-    const found = liveKeyOfHandle(ctx, tx, request.body.hkey, 0);
-    return { error: found.key ? 0 : found.status, body: {} };
-  }),
+export const flushKey = entry<{ hkey: number }, Record<string, never>>('flush_key', READ_TREE, (request, ctx) =>
+  registryFor(ctx.session).runNow('read', flushKeyLocked, request.body, ctx),
 );
+
+function flushKeyLocked(tx: RegistryTx, body: { hkey: number }, ctx: TranslationContext): TranslatedReply<Record<string, never>> {
+  // wineserver only checks the handle: its hives are saved periodically and at exit, not on flush.
+  const found = liveKeyOfHandle(ctx, tx, body.hkey, 0);
+  return { error: found.key ? 0 : found.status, body: {} };
+}
 
 // KEY_INFORMATION_CLASS
 const KeyBasicInformation = 0;
@@ -420,14 +449,21 @@ function enumKeyInfo(tx: RegistryTx, parent: KeyHeader, index: number, infoClass
   return { error: 0, body: reply };
 }
 
-export const enumKey = entry<{ hkey: number; index: number; info_class: number }, EnumKeyReply>('enum_key', READ_TREE, async (request, ctx) =>
-  registryFor(ctx.session).run('read', (tx) => {
-    const index = request.body.index | 0;
-    const found = liveKeyOfHandle(ctx, tx, request.body.hkey, index === -1 ? 0 : KEY_ENUMERATE_SUB_KEYS);
-    if (!found.key) return { error: found.status, body: zeroEnumKey() };
-    return enumKeyInfo(tx, found.key, index, request.body.info_class | 0, request.replySize);
-  }),
+interface EnumRequest {
+  body: { hkey: number; index: number; info_class: number };
+  replySize: number;
+}
+
+export const enumKey = entry<EnumRequest['body'], EnumKeyReply>('enum_key', READ_TREE, (request, ctx) =>
+  registryFor(ctx.session).runNow('read', enumKeyLocked, request, ctx),
 );
+
+function enumKeyLocked(tx: RegistryTx, request: EnumRequest, ctx: TranslationContext): TranslatedReply<EnumKeyReply> {
+  const index = request.body.index | 0;
+  const found = liveKeyOfHandle(ctx, tx, request.body.hkey, index === -1 ? 0 : KEY_ENUMERATE_SUB_KEYS);
+  if (!found.key) return { error: found.status, body: zeroEnumKey() };
+  return enumKeyInfo(tx, found.key, index, request.body.info_class | 0, request.replySize);
+}
 
 interface SetKeyValueRequest {
   hkey: number;
@@ -437,14 +473,14 @@ interface SetKeyValueRequest {
   data: Buffer;
 }
 
-export const setKeyValue = entry<SetKeyValueRequest, Record<string, never>>('set_key_value', WRITE_TREE, async (request, ctx) => {
+export const setKeyValue = entry<SetKeyValueRequest, Record<string, never>>('set_key_value', WRITE_TREE, (request, ctx) => {
   const { body } = request;
   const rawName = rawUnicode(body.name);
   const data = body.data ? Buffer.from(body.data) : Buffer.alloc(0);
   // namelen larger than the request data: the name runs past the end.
   if (body.namelen >>> 0 > rawName.length + data.length || rawName.length < body.namelen >>> 0) return { error: S.STATUS_INVALID_PARAMETER, body: {} };
   const name = rawName.subarray(0, rawName.length & ~1);
-  return registryFor(ctx.session).run('write', (tx) => {
+  return registryFor(ctx.session).runNow('write', (tx) => {
     const found = liveKeyOfHandle(ctx, tx, body.hkey, KEY_SET_VALUE);
     if (!found.key) return { error: found.status, body: {} };
     return { error: setValue(tx, found.key, name, body.type, data), body: {} };
@@ -457,22 +493,28 @@ interface GetKeyValueReply {
   data: Buffer;
 }
 
-export const getKeyValue = entry<{ hkey: number; name: UnicodeStr }, GetKeyValueReply>('get_key_value', READ_TREE, async (request, ctx) => {
-  const name = unicodeBytes(request.body.name);
-  return registryFor(ctx.session).run('read', (tx) => {
-    const reply: GetKeyValueReply = { type: 0, total: 0, data: Buffer.alloc(0) };
-    const found = liveKeyOfHandle(ctx, tx, request.body.hkey, KEY_QUERY_VALUE);
-    if (!found.key) return { error: found.status, body: reply };
-    if (found.key.flags & KEY_FLAG.PREDEF) return { error: S.STATUS_INVALID_HANDLE, body: reply };
-    const at = tx.findValue(found.key.id, name);
-    if (at < 0) return { error: S.STATUS_OBJECT_NAME_NOT_FOUND, body: { ...reply, type: -1 } };
-    const value = tx.record(found.key.id).values[at];
-    return {
-      error: 0,
-      body: { type: value.type | 0, total: value.data.length, data: value.data.subarray(0, Math.min(value.data.length, request.replySize >>> 0)) },
-    };
-  });
-});
+interface GetKeyValueRequest {
+  body: { hkey: number; name: UnicodeStr };
+  replySize: number;
+}
+
+export const getKeyValue = entry<GetKeyValueRequest['body'], GetKeyValueReply>('get_key_value', READ_TREE, (request, ctx) =>
+  registryFor(ctx.session).runNow('read', getKeyValueLocked, request, ctx),
+);
+
+function getKeyValueLocked(tx: RegistryTx, request: GetKeyValueRequest, ctx: TranslationContext): TranslatedReply<GetKeyValueReply> {
+  const reply: GetKeyValueReply = { type: 0, total: 0, data: EMPTY };
+  const found = liveKeyOfHandle(ctx, tx, request.body.hkey, KEY_QUERY_VALUE);
+  if (!found.key) return { error: found.status, body: reply };
+  if (found.key.flags & KEY_FLAG.PREDEF) return { error: S.STATUS_INVALID_HANDLE, body: reply };
+  const at = tx.findValue(found.key.id, unicodeBytes(request.body.name));
+  if (at < 0) return { error: S.STATUS_OBJECT_NAME_NOT_FOUND, body: { ...reply, type: -1 } };
+  const value = tx.record(found.key.id).values[at];
+  return {
+    error: 0,
+    body: { type: value.type | 0, total: value.data.length, data: value.data.subarray(0, Math.min(value.data.length, request.replySize >>> 0)) },
+  };
+}
 
 // KEY_VALUE_INFORMATION_CLASS
 const KeyValueBasicInformation = 0;
@@ -487,50 +529,52 @@ interface EnumKeyValueReply {
   data: Buffer;
 }
 
-export const enumKeyValue = entry<{ hkey: number; index: number; info_class: number }, EnumKeyValueReply>('enum_key_value', READ_TREE, async (request, ctx) =>
-  registryFor(ctx.session).run('read', (tx) => {
-    const reply: EnumKeyValueReply = { type: 0, total: 0, namelen: 0, name: '', data: Buffer.alloc(0) };
-    const found = liveKeyOfHandle(ctx, tx, request.body.hkey, KEY_QUERY_VALUE);
-    if (!found.key) return { error: found.status, body: reply };
-    if (found.key.flags & KEY_FLAG.PREDEF) return { error: S.STATUS_INVALID_HANDLE, body: reply };
-    const values = tx.record(found.key.id).values;
-    const index = request.body.index | 0;
-    if (index < 0 || index >= values.length) return { error: S.STATUS_NO_MORE_ENTRIES, body: reply };
-    const value = values[index];
-    reply.type = value.type | 0;
-    let namelen = value.name.length;
-    switch (request.body.info_class | 0) {
-      case KeyValueBasicInformation:
-        reply.total = namelen;
-        break;
-      case KeyValueFullInformation:
-        reply.total = namelen + value.data.length;
-        break;
-      case KeyValuePartialInformation:
-        reply.total = value.data.length;
-        namelen = 0;
-        break;
-      default:
-        return { error: S.STATUS_INVALID_PARAMETER, body: reply };
-    }
-    const max = Math.min(reply.total, request.replySize >>> 0);
-    if (max) {
-      if (max > namelen) {
-        reply.namelen = namelen;
-        reply.name = unicodeValue(value.name.subarray(0, namelen));
-        reply.data = value.data.subarray(0, max - namelen);
-      } else {
-        reply.namelen = max;
-        reply.name = unicodeValue(value.name.subarray(0, max));
-      }
-    }
-    return { error: 0, body: reply };
-  }),
+export const enumKeyValue = entry<EnumRequest['body'], EnumKeyValueReply>('enum_key_value', READ_TREE, (request, ctx) =>
+  registryFor(ctx.session).runNow('read', enumKeyValueLocked, request, ctx),
 );
 
-export const deleteKeyValue = entry<{ hkey: number; name: UnicodeStr }, Record<string, never>>('delete_key_value', WRITE_TREE, async (request, ctx) => {
+function enumKeyValueLocked(tx: RegistryTx, request: EnumRequest, ctx: TranslationContext): TranslatedReply<EnumKeyValueReply> {
+  const reply: EnumKeyValueReply = { type: 0, total: 0, namelen: 0, name: '', data: EMPTY };
+  const found = liveKeyOfHandle(ctx, tx, request.body.hkey, KEY_QUERY_VALUE);
+  if (!found.key) return { error: found.status, body: reply };
+  if (found.key.flags & KEY_FLAG.PREDEF) return { error: S.STATUS_INVALID_HANDLE, body: reply };
+  const values = tx.record(found.key.id).values;
+  const index = request.body.index | 0;
+  if (index < 0 || index >= values.length) return { error: S.STATUS_NO_MORE_ENTRIES, body: reply };
+  const value = values[index];
+  reply.type = value.type | 0;
+  let namelen = value.name.length;
+  switch (request.body.info_class | 0) {
+    case KeyValueBasicInformation:
+      reply.total = namelen;
+      break;
+    case KeyValueFullInformation:
+      reply.total = namelen + value.data.length;
+      break;
+    case KeyValuePartialInformation:
+      reply.total = value.data.length;
+      namelen = 0;
+      break;
+    default:
+      return { error: S.STATUS_INVALID_PARAMETER, body: reply };
+  }
+  const max = Math.min(reply.total, request.replySize >>> 0);
+  if (max) {
+    if (max > namelen) {
+      reply.namelen = namelen;
+      reply.name = unicodeValue(value.name.subarray(0, namelen));
+      reply.data = value.data.subarray(0, max - namelen);
+    } else {
+      reply.namelen = max;
+      reply.name = unicodeValue(value.name.subarray(0, max));
+    }
+  }
+  return { error: 0, body: reply };
+}
+
+export const deleteKeyValue = entry<{ hkey: number; name: UnicodeStr }, Record<string, never>>('delete_key_value', WRITE_TREE, (request, ctx) => {
   const name = unicodeBytes(request.body.name);
-  return registryFor(ctx.session).run('write', (tx) => {
+  return registryFor(ctx.session).runNow('write', (tx) => {
     const found = liveKeyOfHandle(ctx, tx, request.body.hkey, KEY_SET_VALUE);
     if (!found.key) return { error: found.status, body: {} };
     if (found.key.flags & KEY_FLAG.PREDEF) return { error: S.STATUS_INVALID_HANDLE, body: {} };
@@ -542,9 +586,9 @@ export const deleteKeyValue = entry<{ hkey: number; name: UnicodeStr }, Record<s
   });
 });
 
-export const renameKey = entry<{ hkey: number; name: UnicodeStr }, Record<string, never>>('rename_key', WRITE_TREE, async (request, ctx) => {
+export const renameKey = entry<{ hkey: number; name: UnicodeStr }, Record<string, never>>('rename_key', WRITE_TREE, (request, ctx) => {
   const name = unicodeBytes(request.body.name);
-  return registryFor(ctx.session).run('write', (tx) => {
+  return registryFor(ctx.session).runNow('write', (tx) => {
     const found = liveKeyOfHandle(ctx, tx, request.body.hkey, KEY_WRITE);
     if (!found.key) return { error: found.status, body: {} };
     const key = found.key;

@@ -1,14 +1,8 @@
 // What a replay reports (docs/replay.md), and the bookkeeping that fills it.
 
-export class ReplayError extends Error {
-  constructor(
-    readonly code: 'WK_REPLAY_NO_HIVES' | 'WK_REPLAY_BAD_SNAPSHOT' | 'WK_REPLAY_ATTACH',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ReplayError';
-  }
-}
+import { WinekernelError } from '../../errors/winekernel-error.ts';
+
+export class ReplayError extends WinekernelError<'WK_REPLAY_NO_HIVES' | 'WK_REPLAY_BAD_SNAPSHOT' | 'WK_REPLAY_ATTACH'> {}
 
 /** The families the replay reports on (a translated type outside them reports under its catalog family). */
 export type ReplayFamily = 'registry' | 'atoms' | 'namespace' | 'security' | 'mutexes';

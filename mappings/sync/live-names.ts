@@ -8,9 +8,11 @@
 // keeps every other named object, so the name is wineserver's business:
 //
 //  * create_mutex / open_mutex with a name are first made by wineserver, as
-//    the calling thread (server calls), on a placeholder: a plain wineserver
-//    mutex, never owned nor waited on, created with the client's own object
-//    attributes (without OBJ_INHERIT, and never owned). So wineserver decides
+//    the calling thread (server calls), on a placeholder (the mutex's server
+//    twin, mappings/namespace/server-twins.ts): a plain wineserver mutex,
+//    never owned nor waited on, created with the client's own object
+//    attributes (without OBJ_INHERIT, and never owned; a proxy directory as
+//    root is given as its own twin). So wineserver decides
 //    everything about the name exactly as it would for the real request:
 //    root directory handles, symbolic links (Global\, Local\), case,
 //    OBJECT_NAME_EXISTS / COLLISION / TYPE_MISMATCH against events,
@@ -28,8 +30,8 @@
 //    placeholders in wineserver by itself.
 //  * get/set_security_object on a named proxy mutex act on the placeholder,
 //    where wineserver keeps the descriptor later opens are checked against.
-//  * A name in a directory the proxy's namespace does not know (created at
-//    run time in wineserver) cannot be indexed: the placeholder is closed
+//  * A name in a directory the proxy's namespace does not know (one only
+//    wineserver has) cannot be indexed: the placeholder is closed
 //    and the client's request is made as it was, so that name is a plain
 //    wineserver mutex for everyone.
 //
@@ -38,43 +40,25 @@
 
 import type { ProxyHandleEntry } from '../handles.ts';
 import { handleOwner } from '../handles.ts';
+import { adoptNamed, CURRENT_PROCESS, DUPLICATE_CLOSE_SOURCE, dupViaTwin, serverRootFor, type DupBody } from '../namespace/live.ts';
 import { allocHandle, namespaceHandle } from '../namespace/proxy-handles.ts';
-import { createNamed, KIND_OTHER, lookupName, OBJ_INHERIT, OBJ_PERMANENT, withNamespace } from '../namespace/store.ts';
-import { parseObjectAttributes, unicodeBytes } from '../namespace/translators.ts';
+import { describeServerObject, serialisedNamed, setTwin, takeTwin, twinOf } from '../namespace/server-twins.ts';
+import { KIND_OTHER, OBJ_INHERIT } from '../namespace/store.ts';
+import { parseObjectAttributes } from '../namespace/translators.ts';
 import { mapAccess, MAXIMUM_ALLOWED } from '../security/descriptor.ts';
 import { getSecurityObject, setSecurityObject } from '../security/translators.ts';
 import { objectType } from '../namespace/types.ts';
 import { STATUS_INVALID_HANDLE, STATUS_NOT_SUPPORTED, STATUS_SUCCESS } from '../ntstatus.ts';
-import type { ServerChannel, TranslatedEntry, TranslatedReply, TranslationContext } from '../translator.ts';
+import type { TranslatedEntry, TranslatedReply, TranslationContext } from '../translator.ts';
 import type { ObjectAttributes, ObjectAttributesField } from '../../requests/kinds/object-attributes.ts';
 import type { UnicodeStr } from '../../requests/kinds/text.ts';
 import { acquireMutex, mutexStateName } from './mutex-state.ts';
 import { callerOf, closeMutexEntry, createMutex, MUTANT_TYPE, mutexOf, openMutex } from './mutexes.ts';
 
 const STATUS_OBJECT_NAME_EXISTS = 0x40000000;
-const CURRENT_PROCESS = 0xffffffff;
-const DUPLICATE_CLOSE_SOURCE = 1;
 const DUPLICATE_SAME_ACCESS = 2;
 const DUPLICATE_MAKE_GLOBAL = 0x80000000;
 const RESERVED_ALL = 0x0c000000;
-/** get_object_name's reply room: the longest name wineserver accepts. */
-const NAME_REPLY_SIZE = 65536;
-
-/** The wineserver placeholder behind each proxy handle to a named mutex. */
-const placeholders = new WeakMap<ProxyHandleEntry, number>();
-
-/** The placeholder's wineserver handle for a proxy handle, if the mutex is named. */
-export function placeholderOf(entry: ProxyHandleEntry | undefined): number | undefined {
-  return entry ? placeholders.get(entry) : undefined;
-}
-
-// Named create/open are serialised (see the header).
-let namedQueue: Promise<unknown> = Promise.resolve();
-function serialised<T>(fn: () => Promise<T>): Promise<T> {
-  const run = namedQueue.then(fn, fn);
-  namedQueue = run.catch(() => undefined);
-  return run;
-}
 
 interface CreateMutexBody {
   access: number;
@@ -90,59 +74,14 @@ interface OpenMutexBody {
 
 const handleReply = (error: number, handle: number): TranslatedReply<{ handle: number }> => ({ error, body: { handle } });
 
-/** Whether a name's root is the proxy's to resolve (its own handle or a pseudo-handle): the namespace translators answer those. */
-const proxyRoot = (rootdir: number) => rootdir !== 0 && handleOwner(rootdir) !== 'server';
-
-/**
- * What the proxy learns about a placeholder: its full name and granted
- * access. null when the name cannot be read (then the caller falls back).
- */
-async function describe(server: ServerChannel, handle: number): Promise<{ name: string; access: number } | null> {
-  const named = await server.call('get_object_name', { handle }, NAME_REPLY_SIZE);
-  if (named.error !== STATUS_SUCCESS) return null;
-  const name = unicodeBytes((named.body as { name: UnicodeStr }).name).toString('utf16le');
-  if (!name.startsWith('\\')) return null;
-  const info = await server.call('get_object_info', { handle });
-  if (info.error !== STATUS_SUCCESS) return null;
-  return { name, access: (info.body as { access: number }).access >>> 0 };
-}
-
-/**
- * A proxy handle to the proxy mutex named `fullName`: `fresh` (wineserver
- * created the name) makes a new mutex, else the existing one is opened (or
- * made, if the proxy has none: its last proxy handle went while a
- * wineserver handle of an ending process still held the name). 0 when the
- * proxy's namespace cannot hold the name.
- */
-async function proxyMutexNamed(ctx: TranslationContext, fullName: string, fresh: boolean, attributes: number): Promise<number> {
-  const permanent = attributes & OBJ_PERMANENT;
-  return withNamespace(ctx.session, 'write', (txn) => {
-    const found = lookupName(txn, null, fullName, 0);
-    if (!found.node) return 0;
-    if (!found.left.length) {
-      if (found.node.record.type !== MUTANT_TYPE || found.node.record.kind !== KIND_OTHER) return 0;
-      const existing = ctx.session.open(found.node.primName);
-      if (existing < 0) return 0;
-      if (!fresh) return allocHandle(ctx, found.node, existing, 0, attributes & OBJ_INHERIT, { check: false }).handle;
-      // Stale: wineserver has just created this name anew. Holders keep the old mutex; the name goes to a new one.
-      ctx.session.unlink(existing);
-      ctx.session.close(existing);
-    }
-    const created = createNamed(txn, null, fullName, permanent, { kind: KIND_OTHER, type: MUTANT_TYPE, sd: null });
-    if (!created.node) return 0;
-    return allocHandle(ctx, created.node, created.primitive, 0, attributes & OBJ_INHERIT, { check: false }).handle;
-  });
-}
-
 /** A proxy handle for a placeholder wineserver just made, or 0 (the caller falls back to wineserver). */
 async function adoptPlaceholder(ctx: TranslationContext, placeholder: number, fresh: boolean, attributes: number): Promise<number> {
-  const server = ctx.server!;
-  const known = await describe(server, placeholder);
-  const handle = known ? await proxyMutexNamed(ctx, known.name, fresh, attributes) : 0;
+  const known = await describeServerObject(ctx.server!, placeholder);
+  const handle = known?.name ? await adoptNamed(ctx, known.name, fresh ? 'fresh' : 'existing-or-new', attributes, { kind: KIND_OTHER, type: MUTANT_TYPE, sd: null }) : 0;
   if (!handle) return 0;
   const entry = ctx.handles.get(handle)!;
   entry.access = known!.access;
-  placeholders.set(entry, placeholder);
+  setTwin(entry, placeholder);
   mutexOf(ctx, entry);
   return handle;
 }
@@ -161,16 +100,17 @@ export const createMutexLive: TranslatedEntry<CreateMutexBody, { handle: number 
     const { objattr, owned } = request.body;
     const parsed = parseObjectAttributes(objattr);
     // Unnamed, a bad attribute block, a proxy or pseudo root: the namespace translators answer exactly.
-    if (!ctx.server || !parsed.attrs || !parsed.attrs.name.length || proxyRoot(parsed.attrs.rootdir)) return createMutex.translate(request, ctx);
-    const attributes = parsed.attrs.attributes;
-    const plain = { ...(objattr as ObjectAttributes), attributes: attributes & ~OBJ_INHERIT };
-    return serialised(async () => {
+    const root = ctx.server && parsed.attrs?.name.length ? serverRootFor(ctx, parsed.attrs.rootdir) : null;
+    if (root === null) return createMutex.translate(request, ctx);
+    const attributes = parsed.attrs!.attributes;
+    const plain = { ...(objattr as ObjectAttributes), rootdir: root, attributes: attributes & ~OBJ_INHERIT };
+    return serialisedNamed(async () => {
       const made = await ctx.server!.call('create_mutex', { access: request.body.access, owned: 0, objattr: plain });
       const status = made.error >>> 0;
       const placeholder = (made.body as { handle: number }).handle;
       if (!placeholder) return handleReply(status, 0);
       const handle = await adoptPlaceholder(ctx, placeholder, status === STATUS_SUCCESS, attributes);
-      if (!handle) return asWineserverDoes(ctx, placeholder, 'create_mutex', request.body as unknown as Record<string, unknown>);
+      if (!handle) return asWineserverDoes(ctx, placeholder, 'create_mutex', { ...request.body, objattr: { ...plain, attributes } });
       if (status === STATUS_SUCCESS && owned) {
         const mutex = mutexOf(ctx, ctx.handles.get(handle)!);
         const taken = await acquireMutex(callerOf(ctx), mutex.state, mutex.seq, 0);
@@ -185,13 +125,14 @@ export const openMutexLive: TranslatedEntry<OpenMutexBody, { handle: number }> =
   ...openMutex,
   async translate(request, ctx) {
     const { rootdir, attributes } = request.body;
-    if (!ctx.server || proxyRoot(rootdir)) return openMutex.translate(request, ctx);
-    return serialised(async () => {
-      const opened = await ctx.server!.call('open_mutex', { ...request.body, attributes: attributes & ~OBJ_INHERIT });
+    const root = ctx.server ? serverRootFor(ctx, rootdir) : null;
+    if (root === null) return openMutex.translate(request, ctx);
+    return serialisedNamed(async () => {
+      const opened = await ctx.server!.call('open_mutex', { ...request.body, rootdir: root, attributes: attributes & ~OBJ_INHERIT });
       const placeholder = (opened.body as { handle: number }).handle;
       if (!placeholder) return handleReply(opened.error >>> 0, 0);
       const handle = await adoptPlaceholder(ctx, placeholder, false, attributes);
-      if (!handle) return asWineserverDoes(ctx, placeholder, 'open_mutex', request.body as unknown as Record<string, unknown>);
+      if (!handle) return asWineserverDoes(ctx, placeholder, 'open_mutex', { ...request.body, rootdir: root });
       return handleReply(opened.error >>> 0, handle);
     });
   },
@@ -200,22 +141,13 @@ export const openMutexLive: TranslatedEntry<OpenMutexBody, { handle: number }> =
 /** close_handle of a proxy mutex handle (after the table released it; the caller closes its primitive). */
 export async function closeMutexLive(ctx: TranslationContext, entry: ProxyHandleEntry): Promise<void> {
   closeMutexEntry(ctx, entry);
-  const placeholder = placeholders.get(entry);
+  const placeholder = takeTwin(entry);
   if (placeholder === undefined) return;
-  placeholders.delete(entry);
   if (!ctx.server) return;
   const closed = await ctx.server.call('close_handle', { handle: placeholder });
   if (closed.error) ctx.log?.warn({ placeholder, error: closed.error }, 'closing a mutex placeholder failed');
 }
 
-interface DupBody {
-  src_process: number;
-  src_handle: number;
-  dst_process: number;
-  access: number;
-  attributes: number;
-  options: number;
-}
 
 /**
  * dup_handle of a proxy mutex handle within the calling process (both
@@ -224,6 +156,7 @@ interface DupBody {
  * more access is asked than the source has (for a named mutex wineserver
  * checks it, duplicating the placeholder), DUPLICATE_CLOSE_SOURCE within one
  * process keeping the value. Other processes and global handles are refused.
+ * A proxy directory or link is duplicated through its twin (dupViaTwin).
  */
 export const dupMutexHandleLive: TranslatedEntry<DupBody, { handle: number }> = {
   request: 'dup_handle',
@@ -234,14 +167,14 @@ export const dupMutexHandleLive: TranslatedEntry<DupBody, { handle: number }> = 
   async translate(request, ctx) {
     const { src_process, src_handle, dst_process, access, attributes, options } = request.body;
     const source = ctx.handles.get(src_handle);
-    if (source && source.type !== MUTANT_TYPE) return handleReply(STATUS_NOT_SUPPORTED, 0);
+    if (source && source.type !== MUTANT_TYPE) return (await dupViaTwin(request, ctx)) ?? handleReply(STATUS_NOT_SUPPORTED, 0);
     if (src_process >>> 0 !== CURRENT_PROCESS || dst_process >>> 0 !== CURRENT_PROCESS || options & DUPLICATE_MAKE_GLOBAL) {
       return handleReply(STATUS_NOT_SUPPORTED, 0);
     }
     if (!source) return handleReply(STATUS_INVALID_HANDLE, 0);
     const state = namespaceHandle(source);
     if (!state) return handleReply(STATUS_NOT_SUPPORTED, 0);
-    const placeholder = placeholders.get(source);
+    const placeholder = twinOf(source);
     let placeholderCopy: number | undefined;
     let granted: number;
     if (placeholder !== undefined && ctx.server) {
@@ -260,7 +193,7 @@ export const dupMutexHandleLive: TranslatedEntry<DupBody, { handle: number }> = 
       // Within one process the value is kept and only its access and flags change.
       source.access = granted;
       source.flags = attributes & OBJ_INHERIT;
-      if (placeholderCopy !== undefined) placeholders.set(source, placeholderCopy);
+      if (placeholderCopy !== undefined) setTwin(source, placeholderCopy);
       return handleReply(STATUS_SUCCESS, src_handle);
     }
     // An unnamed mutex cannot be reopened by name: the copy holds its state object instead (which
@@ -271,7 +204,7 @@ export const dupMutexHandleLive: TranslatedEntry<DupBody, { handle: number }> = 
     const copy = allocHandle(ctx, state.node, primitive, 0, attributes & OBJ_INHERIT, { check: false });
     const entry = ctx.handles.get(copy.handle)!;
     entry.access = granted;
-    if (placeholderCopy !== undefined) placeholders.set(entry, placeholderCopy);
+    if (placeholderCopy !== undefined) setTwin(entry, placeholderCopy);
     mutexOf(ctx, entry);
     return handleReply(STATUS_SUCCESS, copy.handle);
   },
@@ -284,7 +217,7 @@ function viaPlaceholder<B extends SecurityBody>(base: TranslatedEntry<B>): Trans
   return {
     ...base,
     async translate(request, ctx) {
-      const placeholder = placeholderOf(ctx.handles.get(request.body.handle));
+      const placeholder = twinOf(ctx.handles.get(request.body.handle));
       if (placeholder === undefined || !ctx.server) return base.translate(request, ctx);
       const answer = await ctx.server.call(request.name, { ...request.body, handle: placeholder }, request.replySize);
       return { error: answer.error >>> 0, body: answer.body as Record<string, unknown> };

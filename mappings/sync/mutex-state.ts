@@ -32,16 +32,15 @@ import {
   WK_SETDATA_TRUNCATE,
   type Session,
 } from '../../backends/primitives.ts';
+import { WinekernelError } from '../../errors/winekernel-error.ts';
 
 const STATE_MAGIC = 0x316d6b77; // 'wkm1'
 const STATE_SIZE = 20;
 
 /** A primitive call on mutex state failed in a way no Wine status describes (a broken instance). */
-export class MutexStoreError extends Error {
-  readonly code = 'WK_MUTEX_STORE';
+export class MutexStoreError extends WinekernelError<'WK_MUTEX_STORE'> {
   constructor(message: string) {
-    super(message);
-    this.name = 'MutexStoreError';
+    super('WK_MUTEX_STORE', message);
   }
 }
 

@@ -18,6 +18,7 @@ import type { UnicodeStr } from '../../requests/kinds/text.ts';
 import { SELECT_WAIT, SELECT_WAIT_ALL } from '../../requests/kinds/select-op.ts';
 import { isMalformed } from '../../requests/kinds/malformed.ts';
 import { acquireMutex, cancelAcquire, openState, queryMutex, releaseMutex, type AcquireResult, type Caller } from './mutex-state.ts';
+import { WinekernelError } from '../../errors/winekernel-error.ts';
 
 export const MUTANT_TYPE = 'Mutant';
 export const MUTANT_QUERY_STATE = 0x1;
@@ -206,11 +207,9 @@ export interface WaitClock {
 const EPOCH_1601_TO_1970_100NS = 116444736000000000n;
 
 /** The wait clock cannot be read (the fd addon lacks clockGettime: rebuild it with `npm run build:native`). */
-export class WaitClockError extends Error {
-  readonly code = 'WK_WAIT_CLOCK';
+export class WaitClockError extends WinekernelError<'WK_WAIT_CLOCK'> {
   constructor(message: string) {
-    super(message);
-    this.name = 'WaitClockError';
+    super('WK_WAIT_CLOCK', message);
   }
 }
 

@@ -13,12 +13,11 @@ import {
   type RecordEntry,
   type RecordingHeader,
 } from './format.ts';
+import { WinekernelError } from '../../errors/winekernel-error.ts';
 
-export class RecordingFormatError extends Error {
-  readonly code = 'RECORDING_INVALID';
+export class RecordingFormatError extends WinekernelError<'RECORDING_INVALID'> {
   constructor(path: string, detail: string) {
-    super(`${path} is not a valid winekernel recording: ${detail}`);
-    this.name = 'RecordingFormatError';
+    super('RECORDING_INVALID', `${path} is not a valid winekernel recording: ${detail}`);
   }
 }
 

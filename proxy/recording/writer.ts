@@ -12,6 +12,7 @@ import {
   RecordKind,
   type RecordingHeader,
 } from './format.ts';
+import { WinekernelError } from '../../errors/winekernel-error.ts';
 
 export interface RecordContext {
   connection: number;
@@ -39,11 +40,9 @@ export class NullRecorder implements Recorder {
   close(): void {}
 }
 
-export class RecordingWriteError extends Error {
-  readonly code = 'RECORDING_WRITE_FAILED';
+export class RecordingWriteError extends WinekernelError<'RECORDING_WRITE_FAILED'> {
   constructor(path: string, cause: unknown) {
-    super(`cannot write recording ${path}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
-    this.name = 'RecordingWriteError';
+    super('RECORDING_WRITE_FAILED', `cannot write recording ${path}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
   }
 }
 

@@ -24,6 +24,7 @@ import type { FdField, ProxyProtocol } from '../protocol-adapter.ts';
 import { InflightFds, type InflightFd } from './inflight-fds.ts';
 import { ThreadRelay, type ThreadHost } from './thread-relay.ts';
 import type { TranslationRouter } from '../translate/router.ts';
+import type { Awaitable } from '../../mappings/translator.ts';
 import { ServerFdError, ThreadServerChannel, type FdClaim, type ServerFdClaims } from '../translate/server-channel.ts';
 
 /** How a connection came to be. */
@@ -322,7 +323,7 @@ export class ClientConnection implements ThreadHost, ServerFdClaims {
     }
   }
 
-  routeRequest(thread: ThreadRelay, frame: RequestFrame, idle: boolean): Promise<Buffer | null> | null {
+  routeRequest(thread: ThreadRelay, frame: RequestFrame, idle: boolean): Awaitable<Buffer | null> {
     const router = this.env.router;
     // Only requests of a known process and thread, with nothing of the thread
     // outstanding at wineserver, and of a type the proxy could answer.

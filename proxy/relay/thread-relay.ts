@@ -12,6 +12,7 @@ import type { ProtocolError } from '../../requests/errors.ts';
 import { FdReader, FdWriter } from '../io/pipe-io.ts';
 import { AUX_SERVER_CALL, AUX_TRANSLATED, Direction, RecordKind, ViolationChannel } from '../recording/format.ts';
 import type { Recorder, RecordContext } from '../recording/writer.ts';
+import { isPromise, type Awaitable } from '../../mappings/translator.ts';
 
 export const WAKE_UP_REPLY_SIZE = 16;
 
@@ -43,12 +44,14 @@ export interface ThreadHost {
    */
   prepareRequest(thread: ThreadRelay, frame: RequestFrame, resume: () => void): boolean;
   /**
-   * With translation on (`--translate`): null to forward the request, or a
-   * promise of the reply frame the proxy answers with itself (null: forward
-   * after all). `idle` says no forwarded request of this thread is waiting
-   * for its reply.
+   * With translation on (`--translate`): null to forward the request, or the
+   * reply frame the proxy answers with itself, or a promise of either when
+   * the answer has to wait (server calls, a contended lock). A plain value is
+   * written in the same call stack. A throw or a rejection forwards the
+   * request (logged). `idle` says no forwarded request of this thread is
+   * waiting for its reply.
    */
-  routeRequest?(thread: ThreadRelay, frame: RequestFrame, idle: boolean): Promise<Buffer | null> | null;
+  routeRequest?(thread: ThreadRelay, frame: RequestFrame, idle: boolean): Awaitable<Buffer | null>;
   /** Called for each reply (with the request code it answers, -1 if unknown) before it is forwarded. */
   inspectReply(thread: ThreadRelay, code: number, frame: ReplyFrame): void;
   /** A framing violation: the host decides the fate of the client. */
@@ -196,7 +199,8 @@ export class ThreadRelay {
    */
   deliverWakeup(cookie: bigint, signaled: number): boolean {
     if (this.closed || !this.wait) return false;
-    const bytes = Buffer.alloc(WAKE_UP_REPLY_SIZE);
+    // From Node's pool, as reply frames (a small Buffer.alloc would be copied out of the JS heap by the write).
+    const bytes = Buffer.allocUnsafe(WAKE_UP_REPLY_SIZE).fill(0);
     bytes.writeBigUInt64LE(BigInt.asUintN(64, cookie), 0);
     bytes.writeInt32LE(signaled | 0, 8);
     this.host.recorder.record(RecordKind.Wakeup, Direction.ServerToClient, this.context, -1, AUX_TRANSLATED, bytes);
@@ -265,31 +269,50 @@ export class ThreadRelay {
       if (this.held.length >= MAX_HELD_FRAMES_BEFORE_PAUSE) this.request.reader.pause();
       return;
     }
+    if (!this.reply || !this.host.routeRequest) {
+      this.forwardPrepared(frame, false);
+      return;
+    }
     // Held from before the router runs: a translator may make server calls
     // (callServer) before its promise is even returned.
     this.hold();
-    const routed = this.reply ? this.host.routeRequest?.(this, frame, this.outstanding.length === 0) : null;
-    if (!routed) this.holding = false;
-    if (routed) {
-      frame = retainFrameBytes(frame);
-      // Nothing of this thread passes until the proxy's answer is out: the
-      // client waits for replies in request order.
-      routed.then(
-        (reply) => {
-          if (this.closed) return;
-          if (reply) {
-            this.answerLocally(frame, reply);
-            this.release();
-          } else this.forwardPrepared(frame, true);
-        },
-        (error: Error) => {
-          this.log.error({ code: frame.code, err: error.message }, 'routing failed; forwarding the request');
-          if (!this.closed) this.forwardPrepared(frame, true);
-        },
-      );
-      return;
+    let routed: Awaitable<Buffer | null>;
+    try {
+      routed = this.host.routeRequest(this, frame, this.outstanding.length === 0);
+    } catch (error) {
+      routed = Promise.reject(error);
     }
-    this.forwardPrepared(frame, false);
+    if (routed === null) {
+      this.holding = false;
+      this.forwardPrepared(frame, false);
+    } else if (!isPromise(routed)) {
+      // Answered without waiting: the reply goes out in this call stack.
+      this.answerLocally(frame, routed);
+      this.release();
+    } else {
+      this.awaitRouted(retainFrameBytes(frame), routed);
+    }
+  }
+
+  /**
+   * A routed request whose answer has to wait. Nothing of this thread passes
+   * until the proxy's answer is out: the client waits for replies in request
+   * order.
+   */
+  private awaitRouted(frame: RequestFrame, routed: Promise<Buffer | null>): void {
+    routed.then(
+      (reply) => {
+        if (this.closed) return;
+        if (reply) {
+          this.answerLocally(frame, reply);
+          this.release();
+        } else this.forwardPrepared(frame, true);
+      },
+      (error: Error) => {
+        this.log.error({ code: frame.code, err: error.message }, 'routing failed; forwarding the request');
+        if (!this.closed) this.forwardPrepared(frame, true);
+      },
+    );
   }
 
   /** Forwards once the host has prepared the request's descriptors; `held`: the thread is held already. */
@@ -323,6 +346,10 @@ export class ThreadRelay {
   private release(): void {
     this.holding = false;
     if (this.closed) return;
+    if (this.held.length === 0) {
+      this.request.reader.resume();
+      return;
+    }
     const waiting = this.held.splice(0);
     for (const frame of waiting) this.onRequestFrame(frame);
     if (!this.holding) this.request.reader.resume();

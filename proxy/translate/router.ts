@@ -16,14 +16,15 @@ import fs from 'node:fs';
 import type { Logger } from 'pino';
 import { WK_ATTACH_CREATE, type Backend, type Session } from '../../backends/primitives.ts';
 import type { Catalog } from '../../mappings/catalog/index.ts';
-import { dispatch, splitDomains } from '../../mappings/dispatch.ts';
+import { dispatch, splitDomains, type Dispatch } from '../../mappings/dispatch.ts';
 import { ProxyHandleTable } from '../../mappings/handles.ts';
 import { initRegistryFromPrefix, saveHivesToPrefix } from '../../mappings/registry/init.ts';
 import { registryFor } from '../../mappings/registry/translators.ts';
 import { encodeReplyFor } from '../../mappings/replay.ts';
-import type { ServerChannel, TranslationContext } from '../../mappings/translator.ts';
-import { loadProtocol, type Protocol } from '../../requests/protocol.ts';
-import { liveCatalog, liveFamilies, type LiveFamily } from './live/index.ts';
+import { isPromise, type Awaitable, type ServerChannel, type TranslationContext } from '../../mappings/translator.ts';
+import { loadProtocol, type DecodedRequest, type Protocol } from '../../requests/protocol.ts';
+import { bridgeToTwins, liveCatalog, liveFamilies, type LiveFamily } from './live/index.ts';
+import { PROXY_HANDLE_BOTTOM, PROXY_HANDLE_TOP } from '../../mappings/handles.ts';
 
 /**
  * A reply that carries only a status: every field zero, no variable data —
@@ -32,7 +33,8 @@ import { liveCatalog, liveFamilies, type LiveFamily } from './live/index.ts';
  * needs every field and vararg of the reply type.
  */
 function statusOnlyReply(status: number): Buffer {
-  const frame = Buffer.alloc(64);
+  // From Node's pool: a 64-byte Buffer.alloc lives on the JS heap and is copied out on every write.
+  const frame = Buffer.allocUnsafe(64).fill(0);
   frame.writeUInt32LE(status >>> 0, 0);
   return frame;
 }
@@ -86,6 +88,30 @@ export function kernidForPrefix(prefix: string): string {
   return `wine-${crypto.createHash('sha256').update(real).digest('hex').slice(0, 16)}`;
 }
 
+/**
+ * Where a request's frame holds handle values that could stand for a proxy
+ * object wineserver has a twin of: its obj_handle_t fields, and the root
+ * directory of its object attributes, the first vararg wherever there is one
+ * (right after the 64-byte fixed part). Empty: it names no handle that way.
+ */
+function handleOffsets(protocol: Protocol, code: number): number[] {
+  const info = protocol.requests[code];
+  if (!info) return [];
+  const offsets = info.request.fields.filter((field) => field.type === 'obj_handle_t').map((field) => field.offset);
+  if (info.request.varargs[0]?.kind === 'object_attributes') offsets.push(64);
+  return offsets;
+}
+
+/** Whether any of the words at `offsets` is a value in the proxy's handle range. */
+function namesProxyHandleAt(frame: Buffer, offsets: readonly number[]): boolean {
+  for (const at of offsets) {
+    if (at + 4 > frame.length) continue;
+    const value = frame.readUInt32LE(at) & ~3;
+    if (value >= PROXY_HANDLE_BOTTOM && value <= PROXY_HANDLE_TOP) return true;
+  }
+  return false;
+}
+
 /** Whether a request of this code has a field through which it could name a handle (see handlesNamedBy). */
 function canNameHandles(protocol: Protocol, code: number): boolean {
   const info = protocol.requests[code];
@@ -101,6 +127,7 @@ export class TranslationRouter {
   private readonly candidates: Uint8Array;
   /** Families' cheap checks on a candidate's frame, by request code. */
   private readonly prefilters = new Map<number, (frame: Buffer) => boolean>();
+  private readonly dispatchOptions = { mode: 'live', bridge: bridgeToTwins } as const;
   private stopped = false;
   private saveTimer: NodeJS.Timeout | null = null;
   /** The registry's change counter at the last save (or the load). */
@@ -134,6 +161,17 @@ export class TranslationRouter {
       if (!alwaysForwarded) this.candidates[code] = 1;
     }
     for (const family of families) for (const [name, check] of Object.entries(family.prefilters ?? {})) this.prefilters.set(protocol.codeOf(name), check);
+    // Forwarded requests are looked at only when they name a proxy handle:
+    // wineserver answers those about the handle's server twin (dispatch's
+    // bridge), or they are refused; everything else passes undecoded.
+    for (const entry of catalog.entries()) {
+      if (entry.status !== 'forwarded') continue;
+      const code = protocol.codeOf(entry.request);
+      const offsets = handleOffsets(protocol, code);
+      if (!offsets.length || this.prefilters.has(code)) continue;
+      this.candidates[code] = 1;
+      this.prefilters.set(code, (frame) => namesProxyHandleAt(frame, offsets));
+    }
   }
 
   static async start(options: RouterOptions): Promise<TranslationRouter> {
@@ -176,22 +214,30 @@ export class TranslationRouter {
   /**
    * The reply frame when the proxy answers the request, or null to forward
    * it. `connection` identifies the client process (its session), `pid`/`tid`
-   * the caller as wineserver knows it.
+   * the caller as wineserver knows it. A plain value when nothing had to wait
+   * (the caller writes the reply in the same call stack), else a promise. It
+   * never throws: a frame that cannot be decoded or a session that cannot be
+   * opened is a rejected promise (the relay forwards the request and logs).
    */
-  async route(connection: number, pid: number, tid: number, frame: Buffer, server?: ServerChannel): Promise<Buffer | null> {
+  route(connection: number, pid: number, tid: number, frame: Buffer, server?: ServerChannel): Awaitable<Buffer | null> {
     if (this.stopped) return null;
-    const request = this.protocol.decodeRequest(frame);
-    const proc = this.processOf(connection, pid);
-    const ctx: TranslationContext = { session: proc.session, pid, tid, handles: proc.handles, protocol: this.protocol, log: this.options.log, server, allHandleTables: this.allHandleTables };
-    let decision;
     try {
-      decision = await dispatch(this.catalog, request, ctx, { mode: 'live' });
+      const request = this.protocol.decodeRequest(frame);
+      const proc = this.processOf(connection, pid);
+      const ctx: TranslationContext = { session: proc.session, pid, tid, handles: proc.handles, protocol: this.protocol, log: this.options.log, server, allHandleTables: this.allHandleTables };
+      const decision = dispatch(this.catalog, request, ctx, this.dispatchOptions);
+      if (!isPromise(decision)) return this.replyFor(request, decision);
+      return decision.then(
+        (decided) => this.replyFor(request, decided),
+        (error: unknown) => this.translatorFailed(request, error),
+      );
     } catch (error) {
-      // A broken store: that one request fails, the client and the proxy go on.
-      this.stats.failed++;
-      this.options.log.error({ request: request.name, err: (error as Error).message }, 'translator failed');
-      return statusOnlyReply(0xc0000001 /* STATUS_UNSUCCESSFUL */);
+      return Promise.reject(error);
     }
+  }
+
+  /** The reply frame for a decision, or null to forward. */
+  private replyFor(request: DecodedRequest, decision: Dispatch): Buffer | null {
     if (decision.action === 'forward') return null;
     if (decision.action === 'refuse') {
       this.stats.refused[request.name] = (this.stats.refused[request.name] ?? 0) + 1;
@@ -200,6 +246,13 @@ export class TranslationRouter {
     }
     this.stats.translated[request.name] = (this.stats.translated[request.name] ?? 0) + 1;
     return encodeReplyFor(this.protocol, request, decision.reply.error, decision.reply.body);
+  }
+
+  /** A broken store: that one request fails, the client and the proxy go on. */
+  private translatorFailed(request: DecodedRequest, error: unknown): Buffer {
+    this.stats.failed++;
+    this.options.log.error({ request: request.name, err: (error as Error).message }, 'translator failed');
+    return statusOnlyReply(0xc0000001 /* STATUS_UNSUCCESSFUL */);
   }
 
   /** Every client process's proxy handle table (for handle counts across processes). */

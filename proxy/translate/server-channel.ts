@@ -14,15 +14,14 @@
 import type { DecodedReply, Protocol } from '../../requests/protocol.ts';
 import type { ServerChannel, ServerFd } from '../../mappings/translator.ts';
 import type { ThreadRelay } from '../relay/thread-relay.ts';
+import { WinekernelError } from '../../errors/winekernel-error.ts';
 
 /** How long a claimed descriptor may lag behind get_handle_fd's reply. */
 const FD_ARRIVAL_TIMEOUT_MS = 5000;
 
-export class ServerFdError extends Error {
-  readonly code = 'WK_SERVER_FD_MISSING';
+export class ServerFdError extends WinekernelError<'WK_SERVER_FD_MISSING'> {
   constructor(message: string) {
-    super(message);
-    this.name = 'ServerFdError';
+    super('WK_SERVER_FD_MISSING', message);
   }
 }
 

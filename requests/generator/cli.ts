@@ -14,17 +14,16 @@ import { emitProtocol, type GeneratedFiles } from './emit.ts';
 import { layoutRequests } from './layout.ts';
 import { parseProtocolDef } from './parse.ts';
 import { collectStatusNames } from './status.ts';
+import { WinekernelError } from '../../errors/winekernel-error.ts';
 
 export interface GenerateOptions {
   source: string;
   protocolVersion?: number;
 }
 
-export class GeneratorInputError extends Error {
-  readonly code = 'WK_GENERATOR_INPUT';
+export class GeneratorInputError extends WinekernelError<'WK_GENERATOR_INPUT'> {
   constructor(message: string) {
-    super(message);
-    this.name = 'GeneratorInputError';
+    super('WK_GENERATOR_INPUT', message);
   }
 }
 

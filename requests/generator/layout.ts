@@ -5,6 +5,7 @@
 // pipe is always 64 bytes; the struct is its first bytes, the rest is zero).
 
 import type { MemberDecl, RequestDecl, VarargDecl } from './parse.ts';
+import { WinekernelError } from '../../errors/winekernel-error.ts';
 
 export const REQUEST_HEADER_SIZE = 12;
 export const REPLY_HEADER_SIZE = 8;
@@ -84,11 +85,9 @@ export interface RequestLayout {
   replyHasMembers: boolean;
 }
 
-export class LayoutError extends Error {
-  readonly code = 'WK_PROTOCOL_DEF_LAYOUT';
+export class LayoutError extends WinekernelError<'WK_PROTOCOL_DEF_LAYOUT'> {
   constructor(message: string, readonly line: number) {
-    super(`protocol.def:${line}: ${message}`);
-    this.name = 'LayoutError';
+    super('WK_PROTOCOL_DEF_LAYOUT', `protocol.def:${line}: ${message}`);
   }
 }
 

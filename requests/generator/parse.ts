@@ -15,6 +15,8 @@
 // Comments are stripped line by line; a VARARG inside a comment is therefore
 // not a field (protocol.def uses that to document layouts of vararg data).
 
+import { WinekernelError } from '../../errors/winekernel-error.ts';
+
 export interface FieldDecl {
   kind: 'field';
   /** C type as written, with single spaces: `unsigned int`, `struct luid`. */
@@ -44,11 +46,9 @@ export interface RequestDecl {
   line: number;
 }
 
-export class ProtocolDefError extends Error {
-  readonly code = 'WK_PROTOCOL_DEF_SYNTAX';
+export class ProtocolDefError extends WinekernelError<'WK_PROTOCOL_DEF_SYNTAX'> {
   constructor(message: string, readonly line: number) {
-    super(`protocol.def:${line}: ${message}`);
-    this.name = 'ProtocolDefError';
+    super('WK_PROTOCOL_DEF_SYNTAX', `protocol.def:${line}: ${message}`);
   }
 }
 

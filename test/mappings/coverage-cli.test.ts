@@ -77,7 +77,7 @@ describe('winekernel coverage', () => {
     // The atom table is shared with forwarded class/property requests: reported as split.
     expect(report.domains.find((d) => d.domain === 'global-atom-table')!.split).toBe(true);
     // What --translate does with each translated type: the registry and atoms are the proxy's, the hive
-    // requests and notification through server calls, directories stay wineserver's live.
+    // requests and notification through server calls, directories and links with server twins.
     const live = (name: string) => (report.rows.find((r) => r.name === name) as { live?: string }).live;
     for (const row of report.rows) expect('live' in row).toBe(row.status !== 'forwarded');
     expect(live('open_key')).toBe('yes');
@@ -85,7 +85,9 @@ describe('winekernel coverage', () => {
     expect(live('save_registry')).toBe('yes, server calls');
     expect(live('set_registry_notification')).toBe('yes, server calls');
     expect(live('release_mutex')).toBe('proxy handles');
-    expect(live('create_directory')).toBe('no');
+    expect(live('create_directory')).toBe('yes, server calls');
+    expect(live('get_directory_entry')).toBe('yes, server calls');
+    expect(live('query_symlink')).toBe('proxy handles');
   });
 
   it('prints a table with one line per request and the summary lines', () => {

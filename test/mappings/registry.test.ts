@@ -5,9 +5,12 @@
 // comments say which rule each checks); registry-wine.test.ts checks the
 // same translators against real wineserver traces.
 
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { WK_CREATE_PERMANENT, WK_LOCK_EXCLUSIVE, type Session } from '../../backends/primitives.ts';
-import { initRegistry } from '../../mappings/registry/init.ts';
+import { createMissingHives, initRegistry, initRegistryFromPrefix, saveHives } from '../../mappings/registry/init.ts';
 import {
   closeKeyHandle,
   createKey,
@@ -304,6 +307,36 @@ describe('registry translators (Wine 8.0 server/registry.c)', () => {
     expect(r.trace).toBe('0024: open_key() = PREDEFINED_HANDLE { hkey=3fff0000 }');
     expect((await call(ctx, getKeyValue, { hkey: hkey(r), name: 'Counter' }, 10)).trace).toBe('0024: get_key_value() = INVALID_HANDLE { type=0, total=0, data={} }');
     expect((await call(ctx, enumKey, { hkey: hkey(r), index: -1, info_class: 0 }, 10)).trace).toMatch(/^0024: enum_key\(\) = INVALID_HANDLE /);
+  });
+
+  it('makes the hive files a prefix lacks, loaded as missing ones are', async () => {
+    const prefix = fs.mkdtempSync(path.join(os.tmpdir(), 'wk-hives-'));
+    try {
+      // A fresh prefix: all three, with the architecture wineserver takes when system.reg is missing.
+      expect(createMissingHives(prefix, undefined).map((f) => path.basename(f))).toEqual(['system.reg', 'userdef.reg', 'user.reg']);
+      expect(fs.readFileSync(path.join(prefix, 'system.reg'), 'latin1')).toBe('WINE REGISTRY Version 2\n;; All keys relative to REGISTRY\\\\Machine\n\n#arch=win64\n');
+      expect(fs.readFileSync(path.join(prefix, 'user.reg'), 'latin1')).toBe('WINE REGISTRY Version 2\n;; All keys relative to REGISTRY\\\\User\\\\S-1-5-21-0-0-0-1000\n\n#arch=win64\n');
+      expect(createMissingHives(prefix, undefined)).toEqual([]); // nothing is overwritten
+      // Loaded exactly as missing files are: the same architecture and keys, so the same files saved.
+      const fromMade = freshSession('registry-made-hives');
+      const fromNothing = freshSession('registry-no-hives');
+      expect((await initRegistryFromPrefix(registryFor(fromMade.session, { now }), prefix)).arch).toBe('win64');
+      expect((await initRegistry(registryFor(fromNothing.session, { now }), {}, undefined)).arch).toBe('win64');
+      expect(await saveHives(registryFor(fromMade.session))).toEqual(await saveHives(registryFor(fromNothing.session)));
+      fromMade.session.end();
+      fromNothing.session.end();
+
+      // A 32-bit prefix lacking user.reg gets system.reg's architecture; WINEARCH=win32 without system.reg too.
+      fs.rmSync(path.join(prefix, 'user.reg'));
+      fs.writeFileSync(path.join(prefix, 'system.reg'), 'WINE REGISTRY Version 2\n;; All keys relative to REGISTRY\\\\Machine\n\n#arch=win32\n');
+      expect(createMissingHives(prefix, 'win64').map((f) => path.basename(f))).toEqual(['user.reg']);
+      expect(fs.readFileSync(path.join(prefix, 'user.reg'), 'latin1')).toContain('\n#arch=win32\n');
+      fs.rmSync(path.join(prefix, 'system.reg'));
+      createMissingHives(prefix, 'win32');
+      expect(fs.readFileSync(path.join(prefix, 'system.reg'), 'latin1')).toContain('\n#arch=win32\n');
+    } finally {
+      fs.rmSync(prefix, { recursive: true, force: true });
+    }
   });
 
   it('is one tree for every process of the instance', async () => {

@@ -8,20 +8,20 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestPrefix, ensureTemplatePrefix, ensureWineInstalled, removeTestPrefix, REPO_ROOT, runWineProgram } from '../support/wine.js';
+import { describe, expect, it } from 'vitest';
+import { REPO_ROOT, runWineProgram } from '../support/wine.js';
 import { readRecording, recordJson } from '../../proxy/recording/reader.ts';
 import { RecordKind } from '../../proxy/recording/format.ts';
 import { RawClient } from './raw-client.ts';
-import { childPids, eventually, openFdCount, processName, rssKb, startServe, type ServeHandle } from './harness.ts';
+import { childPids, fdsBackToBaseline, processName, rssKb, useServedPrefix } from './harness.ts';
 
-let prefix: string;
-let serve: ServeHandle;
-let record: string;
-let baselineFds: number;
+const record = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'wk-rec-')), 'faults.wkrec');
+const proxy = useServedPrefix('proxy-faults', ['--record', record, '--log-level', 'error'], () => {
+  for (let i = 0; i < 20; i++) rawRoundTrip(); // warm up lazy paths
+});
 
 function rawRoundTrip(): number {
-  const client = new RawClient(serve.socketPath);
+  const client = new RawClient(proxy.serve().socketPath);
   try {
     const reply = client.initFirstThread();
     expect(reply.error).toBe(0);
@@ -31,41 +31,20 @@ function rawRoundTrip(): number {
   }
 }
 
-async function fdsBackToBaseline(): Promise<number> {
-  await eventually(() => openFdCount(serve.pid) <= baselineFds, 10_000);
-  return openFdCount(serve.pid);
-}
-
-beforeAll(async () => {
-  ensureWineInstalled();
-  await ensureTemplatePrefix();
-  prefix = await createTestPrefix('proxy-faults');
-  record = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'wk-rec-')), 'faults.wkrec');
-  serve = await startServe(prefix, ['--record', record, '--log-level', 'error']);
-  for (let i = 0; i < 20; i++) rawRoundTrip(); // warm up lazy paths
-  await new Promise((r) => setTimeout(r, 500));
-  baselineFds = openFdCount(serve.pid);
-}, 600_000);
-
-afterAll(async () => {
-  if (serve) await serve.stop();
-  if (prefix) await removeTestPrefix(prefix);
-}, 120_000);
-
 describe('proxy under faults', () => {
   it('a thousand short-lived clients: descriptors and memory come back', async () => {
     for (let i = 0; i < 500; i++) rawRoundTrip();
-    expect(await fdsBackToBaseline()).toBe(baselineFds);
-    const rssAfterFirst = rssKb(serve.pid);
+    expect(await fdsBackToBaseline(proxy.serve().pid, proxy.baselineFds())).toBe(proxy.baselineFds());
+    const rssAfterFirst = rssKb(proxy.serve().pid);
     for (let i = 0; i < 500; i++) rawRoundTrip();
-    expect(await fdsBackToBaseline()).toBe(baselineFds);
-    const rssAfterSecond = rssKb(serve.pid);
+    expect(await fdsBackToBaseline(proxy.serve().pid, proxy.baselineFds())).toBe(proxy.baselineFds());
+    const rssAfterSecond = rssKb(proxy.serve().pid);
     // A leak of even a few hundred bytes per client would show as steady growth.
     expect(rssAfterSecond - rssAfterFirst).toBeLessThan(16 * 1024);
   }, 300_000);
 
   it('a client SIGKILLed in the middle of a request does not disturb others', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'test', 'proxy', 'raw-client.ts'), serve.socketPath], {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'test', 'proxy', 'raw-client.ts'), proxy.serve().socketPath], {
       cwd: REPO_ROOT,
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -81,13 +60,13 @@ describe('proxy under faults', () => {
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
     expect(rawRoundTrip()).toBeGreaterThan(0);
-    expect(await fdsBackToBaseline()).toBe(baselineFds);
+    expect(await fdsBackToBaseline(proxy.serve().pid, proxy.baselineFds())).toBe(proxy.baselineFds());
   }, 60_000);
 
   it('garbage in a request pipe: that client is cut off, others go on', async () => {
-    const victim = new RawClient(serve.socketPath);
+    const victim = new RawClient(proxy.serve().socketPath);
     victim.initFirstThread();
-    const bystander = new RawClient(serve.socketPath);
+    const bystander = new RawClient(proxy.serve().socketPath);
     bystander.initFirstThread();
 
     // An unknown request code is not garbage: wineserver answers it (STATUS_NOT_IMPLEMENTED).
@@ -108,26 +87,26 @@ describe('proxy under faults', () => {
     expect(bystander.readReply().readUInt32LE(0)).toBe(0xc0000002);
     bystander.close();
     expect(rawRoundTrip()).toBeGreaterThan(0);
-    expect(await fdsBackToBaseline()).toBe(baselineFds);
+    expect(await fdsBackToBaseline(proxy.serve().pid, proxy.baselineFds())).toBe(proxy.baselineFds());
   }, 60_000);
 
   it('wineserver killed under the proxy: its clients see the end, new clients get a new wineserver', async () => {
-    const connected = new RawClient(serve.socketPath);
+    const connected = new RawClient(proxy.serve().socketPath);
     connected.initFirstThread();
-    const servers = childPids(serve.pid).filter((pid) => processName(pid).startsWith('wineserver'));
+    const servers = childPids(proxy.serve().pid).filter((pid) => processName(pid).startsWith('wineserver'));
     expect(servers.length).toBe(1);
     process.kill(servers[0], 'SIGKILL');
     expect(connected.replyPipeEnds(10_000)).toBe(true);
     connected.close();
 
     expect(rawRoundTrip()).toBeGreaterThan(0);
-    const echo = await runWineProgram({ prefix, exe: 'cmd', args: ['/c', 'echo', 'still', 'here'] });
+    const echo = await runWineProgram({ prefix: proxy.prefix(), exe: 'cmd', args: ['/c', 'echo', 'still', 'here'] });
     expect(echo.stdout).toBe('still here\n');
     expect(echo.exitCode).toBe(0);
   }, 120_000);
 
   it('the recording kept everything before and after each fault', async () => {
-    expect(await serve.stop()).toBe(0);
+    expect(await proxy.serve().stop()).toBe(0);
     const recording = readRecording(record);
     expect(recording.truncatedTail).toBe(false);
     const count = (kind: RecordKind) => recording.records.filter((r) => r.kind === kind).length;

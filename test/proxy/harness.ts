@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import {
   buildCorpus,
   createTestPrefix,
@@ -134,6 +134,16 @@ export async function eventually(probe: () => boolean, timeoutMs: number, stepMs
 }
 
 /**
+ * Waits (up to 10 s) until process `pid` holds no more descriptors than
+ * `baseline`, then returns how many it holds: a leak shows as a count above
+ * the baseline once the wait is over.
+ */
+export async function fdsBackToBaseline(pid: number, baseline: number): Promise<number> {
+  await eventually(() => openFdCount(pid) <= baseline, 10_000);
+  return openFdCount(pid);
+}
+
+/**
  * The set-up every test file that runs corpus programs through the proxy
  * shares: Wine, the corpus and the template prefix ready before the first
  * test; prefixes made with `fresh(label)` stopped and removed after each
@@ -161,5 +171,36 @@ export function useCorpusPrefixes(name: string): { fresh(label: string): Promise
       prefixes.push(prefix);
       return prefix;
     },
+  };
+}
+
+/**
+ * One serving proxy for a test file that drives it with raw clients: a
+ * fresh prefix and `winekernel serve ARGS` started before the first test,
+ * `warmUp` run once (lazy paths taken, so they do not count as leaks), the
+ * proxy's descriptor count taken as the baseline; stopped and removed after
+ * the last test. Call at module level.
+ */
+export function useServedPrefix(label: string, args: string[], warmUp: (serve: ServeHandle) => void): { serve(): ServeHandle; baselineFds(): number; prefix(): string } {
+  let prefix: string | undefined;
+  let serve: ServeHandle | undefined;
+  let baseline = 0;
+  beforeAll(async () => {
+    ensureWineInstalled();
+    await ensureTemplatePrefix();
+    prefix = await createTestPrefix(label);
+    serve = await startServe(prefix, args);
+    warmUp(serve);
+    await sleep(500);
+    baseline = openFdCount(serve.pid);
+  }, 600_000);
+  afterAll(async () => {
+    if (serve) await serve.stop();
+    if (prefix) await removeTestPrefix(prefix);
+  }, 120_000);
+  return {
+    serve: () => serve!,
+    baselineFds: () => baseline,
+    prefix: () => prefix!,
   };
 }

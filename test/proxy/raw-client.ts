@@ -5,6 +5,7 @@
 // Wine process cannot be made to.
 
 import { fdAddon } from '../../proxy/native.ts';
+import type { DecodedReply, Protocol } from '../../requests/protocol.ts';
 
 const INIT_FIRST_THREAD = 5;
 /**
@@ -154,4 +155,15 @@ if (process.argv[1] && process.argv[1].endsWith('raw-client.ts') && process.argv
   client.writeRequestBytes(partial);
   process.stdout.write(`ready ${reply.pid}\n`);
   setInterval(() => {}, 1000);
+}
+
+/** A whole request frame for `name`, encoded by the protocol (what a raw client writes). */
+export function encodeRawRequest(protocol: Protocol, name: string, body: Record<string, unknown>, replySize = 0): Buffer {
+  return protocol.encodeRequest({ code: protocol.codeOf(name), replySize, body });
+}
+
+/** Sends one request on a raw client and reads its decoded reply. */
+export function rawCall(client: RawClient, protocol: Protocol, name: string, body: Record<string, unknown>, replySize = 0): DecodedReply {
+  client.writeRequestBytes(encodeRawRequest(protocol, name, body, replySize));
+  return protocol.decodeReply(protocol.codeOf(name), client.readReply());
 }

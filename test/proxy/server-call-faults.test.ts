@@ -5,11 +5,10 @@
 // changes the key. The proxy must keep serving, answer the others, and give
 // back every descriptor.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadProtocol } from '../../requests/protocol.ts';
-import { createTestPrefix, ensureTemplatePrefix, ensureWineInstalled, removeTestPrefix } from '../support/wine.js';
-import { RawClient } from './raw-client.ts';
-import { eventually, openFdCount, startServe, type ServeHandle } from './harness.ts';
+import { encodeRawRequest, RawClient, rawCall } from './raw-client.ts';
+import { fdsBackToBaseline, useServedPrefix } from './harness.ts';
 
 const protocol = loadProtocol('wine-8.0');
 const STATUS_PENDING = 0x103;
@@ -17,18 +16,8 @@ const KEY_ALL_ACCESS = 0x000f003f;
 const OBJ_CASE_INSENSITIVE = 0x40;
 const EVENT_ALL_ACCESS = 0x001f0003;
 
-let prefix: string;
-let serve: ServeHandle;
-let baselineFds: number;
-
-function request(name: string, body: Record<string, unknown>, replySize = 0): Buffer {
-  return protocol.encodeRequest({ code: protocol.codeOf(name), replySize, body });
-}
-
-function call(client: RawClient, name: string, body: Record<string, unknown>, replySize = 0) {
-  client.writeRequestBytes(request(name, body, replySize));
-  return protocol.decodeReply(protocol.codeOf(name), client.readReply());
-}
+const request = (name: string, body: Record<string, unknown>) => encodeRawRequest(protocol, name, body);
+const call = (client: RawClient, name: string, body: Record<string, unknown>) => rawCall(client, protocol, name, body);
 
 function objattr(name: string) {
   return { rootdir: 0, attributes: OBJ_CASE_INSENSITIVE, sd: null, name };
@@ -36,7 +25,7 @@ function objattr(name: string) {
 
 /** A raw client with a key handle (answered by the proxy) on HKLM\Software. */
 function clientWithKey(): { client: RawClient; hkey: number } {
-  const client = new RawClient(serve.socketPath);
+  const client = new RawClient(proxy.serve().socketPath);
   expect(client.initFirstThread().error).toBe(0);
   const opened = call(client, 'open_key', { parent: 0, access: KEY_ALL_ACCESS, attributes: OBJ_CASE_INSENSITIVE, name: '\\Registry\\Machine\\Software' });
   expect(opened.error).toBe(0);
@@ -45,25 +34,9 @@ function clientWithKey(): { client: RawClient; hkey: number } {
   return { client, hkey };
 }
 
-async function fdsBackToBaseline(): Promise<number> {
-  await eventually(() => openFdCount(serve.pid) <= baselineFds, 10_000);
-  return openFdCount(serve.pid);
-}
-
-beforeAll(async () => {
-  ensureWineInstalled();
-  await ensureTemplatePrefix();
-  prefix = await createTestPrefix('server-call-faults');
-  serve = await startServe(prefix, ['--translate', '--log-level', 'error']);
+const proxy = useServedPrefix('server-call-faults', ['--translate', '--log-level', 'error'], () => {
   for (let i = 0; i < 5; i++) clientWithKey().client.close(); // warm up lazy paths
-  await new Promise((r) => setTimeout(r, 500));
-  baselineFds = openFdCount(serve.pid);
-}, 600_000);
-
-afterAll(async () => {
-  if (serve) await serve.stop();
-  if (prefix) await removeTestPrefix(prefix);
-}, 120_000);
+});
 
 describe('server calls under faults', () => {
   it('clients that die right after a request that needs server calls: the proxy goes on, descriptors come back', async () => {
@@ -78,7 +51,7 @@ describe('server calls under faults', () => {
     const saved = call(client, 'save_registry', { hkey, file: 4 });
     expect(protocol.statusName(saved.error)).toBe('PRIVILEGE_NOT_HELD');
     client.close();
-    expect(await fdsBackToBaseline()).toBe(baselineFds);
+    expect(await fdsBackToBaseline(proxy.serve().pid, proxy.baselineFds())).toBe(proxy.baselineFds());
   }, 120_000);
 
   it('a watcher that dies with its watch armed: a later change by another client is answered, nothing is signalled into the dead process', async () => {
@@ -97,6 +70,6 @@ describe('server calls under faults', () => {
     const set = call(changer.client, 'set_key_value', { hkey: sub, type: 1, namelen: 2, name: 'x', data: Buffer.from('y\0', 'utf16le') });
     expect(set.error).toBe(0);
     changer.client.close();
-    expect(await fdsBackToBaseline()).toBe(baselineFds);
+    expect(await fdsBackToBaseline(proxy.serve().pid, proxy.baselineFds())).toBe(proxy.baselineFds());
   }, 120_000);
 });

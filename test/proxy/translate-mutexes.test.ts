@@ -85,9 +85,10 @@ describe('winekernel run --translate: mutexes answered by the proxy', () => {
 
       const routing = mutexRouting(record);
       // Every create/open reached the proxy; release/query reached wineserver only for wineserver's handles
-      // (mutex_waits releases an event and an invalid handle on purpose).
+      // (mutex_waits releases an event and an invalid handle on purpose; mutexes queries NULL, the
+      // current process and an event).
       for (const forwarded of routing.forwarded) {
-        expect(forwarded.name).toBe('release_mutex');
+        expect(['release_mutex', 'query_mutex']).toContain(forwarded.name);
         expect(forwarded.handles.every((h) => handleOwner(h) !== 'proxy')).toBe(true);
       }
       expect(routing.translated.get('create_mutex') ?? 0).toBeGreaterThan(3);
@@ -101,6 +102,8 @@ describe('winekernel run --translate: mutexes answered by the proxy', () => {
       expect(routing.serverCalls.get('create_mutex') ?? 0).toBeGreaterThan(0);
       expect(routing.serverCalls.get('get_object_name') ?? 0).toBeGreaterThan(0);
       expect(routing.serverCalls.get('close_handle') ?? 0).toBeGreaterThan(0);
+      // Queries of proxy mutexes: owned, free, held by a child, abandoned by a thread, without MUTANT_QUERY_STATE.
+      if (name === 'mutexes') expect(routing.translated.get('query_mutex') ?? 0).toBe(8);
       if (name === 'mutex_waits') {
         // Contention queued threads on the proxy's locks; mixed waits polled wineserver.
         expect(routing.translated.get('select') ?? 0).toBeGreaterThan(200);

@@ -11,6 +11,7 @@
 // reply on the same thread before the client's translated reply.
 
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AUX_SERVER_CALL, AUX_TRANSLATED, FdRoleCode, RecordKind } from '../../proxy/recording/format.ts';
@@ -21,6 +22,7 @@ import {
   corpusExpected,
   runWineProgram,
   stopWineserver,
+  wineserverPidsForPrefix,
 } from '../support/wine.js';
 import { childPids, eventually, processName, runLauncher, startServe, useCorpusPrefixes } from './harness.ts';
 
@@ -140,5 +142,94 @@ describe('registry requests answered through server calls (run --translate)', ()
       expect(routing.forwarded.get(request) ?? 0, request).toBe(0);
       expect(routing.translated.get(request) ?? 0, request).toBeGreaterThan(0);
     }
+  }, 600_000);
+});
+
+/**
+ * Watches a prefix directory and the wineservers serving it: what is made or
+ * renamed in the directory, and which of those names are wineserver's
+ * temporary files (it saves a hive through reg<pid hex><4 hex digits>.tmp in
+ * the hive's directory, renamed over it: server/registry.c save_branch; into
+ * a private copy, which has a second link, it writes in place).
+ */
+function watchPrefix(prefix: string) {
+  const names = new Set<string>();
+  const watcher = fs.watch(prefix, (_event, name) => {
+    if (name) names.add(String(name));
+  });
+  const servers = new Set<number>();
+  const poll = setInterval(() => wineserverPidsForPrefix(prefix).forEach((pid) => servers.add(pid)), 50);
+  return {
+    names,
+    servers,
+    stop() {
+      clearInterval(poll);
+      watcher.close();
+    },
+    serverTemporaries: () => [...names].filter((name) => [...servers].some((pid) => new RegExp(`^reg${pid.toString(16)}[0-9a-f]{4}\\.tmp$`).test(name))),
+  };
+}
+
+describe('wineserver never writes the prefix\'s hives while the proxy owns the registry', () => {
+  it('a prefix without hive files (run --translate): not even those missing at start; afterwards they are the proxy\'s and plain Wine reads them', async () => {
+    // An empty prefix: wine initialises it (wineboot) through the proxy, which owns the registry from the start.
+    const prefix = fs.mkdtempSync(path.join(os.tmpdir(), 'wk-fresh-prefix-'));
+    try {
+      const watch = watchPrefix(prefix);
+      let added;
+      try {
+        added = await runWineProgram({
+          prefix,
+          exe: 'reg',
+          args: ['add', 'HKCU\\Software\\WineKernelFresh', '/v', 'Saved', '/t', 'REG_SZ', '/d', 'yes', '/f'],
+          launcher: runLauncher(prefix, ['--translate']),
+          timeoutMs: 600_000,
+        });
+      } finally {
+        watch.stop();
+      }
+      expect(added.exitCode, added.stderr).toBe(0);
+      expect(watch.servers.size).toBeGreaterThan(0);
+      expect(watch.serverTemporaries()).toEqual([]);
+      for (const hive of ['system.reg', 'userdef.reg', 'user.reg']) expect(watch.names.has(hive), hive).toBe(true);
+      // The proxy's registry, with what wineboot wrote (wineserver's own copy never saw a registry request).
+      expect(fs.readFileSync(path.join(prefix, 'system.reg'), 'latin1')).toContain('[Software\\\\Microsoft\\\\Windows NT\\\\CurrentVersion]');
+      expect(fs.readFileSync(path.join(prefix, 'user.reg'), 'latin1')).toContain('[Software\\\\WineKernelFresh]');
+      const plain = await runWineProgram({ prefix, exe: 'reg', args: ['query', 'HKCU\\Software\\WineKernelFresh'], timeoutMs: 300_000 });
+      expect(plain.stdout).toMatch(/Saved\s+REG_SZ\s+yes/);
+    } finally {
+      await stopWineserver(prefix);
+      fs.rmSync(prefix, { recursive: true, force: true });
+    }
+  }, 900_000);
+
+  it('serve --translate: a wineserver started again after the first was killed writes its own copies too', async () => {
+    const prefix = await freshPrefix('live-restart');
+    const serve = await startServe(prefix, ['--translate'], 60_000);
+    const watch = watchPrefix(prefix);
+    let stopped = false;
+    try {
+      const reg = (value: string) => runWineProgram({ prefix, exe: 'reg', args: ['add', 'HKCU\\Software\\WineKernelRestart', '/v', value, '/t', 'REG_SZ', '/d', 'yes', '/f'], timeoutMs: 180_000 });
+      expect((await reg('Before')).exitCode).toBe(0);
+      const first = childPids(serve.pid).filter((pid) => processName(pid).startsWith('wineserver'));
+      expect(first.length).toBe(1);
+      process.kill(first[0], 'SIGKILL');
+      expect(await eventually(() => !fs.existsSync(`/proc/${first[0]}`), 10_000)).toBe(true);
+      // The next client gets a new wineserver, which loads the hives and (all its keys loaded dirty) saves them at its end.
+      expect((await reg('After')).exitCode).toBe(0);
+      const second = childPids(serve.pid).filter((pid) => processName(pid).startsWith('wineserver'));
+      expect(second.length).toBe(1);
+      expect(second[0]).not.toBe(first[0]);
+      expect(await serve.stop()).toBe(0);
+      stopped = true;
+    } finally {
+      watch.stop();
+      if (!stopped) await serve.stop();
+    }
+    expect(watch.servers.size).toBeGreaterThanOrEqual(2);
+    expect(watch.serverTemporaries()).toEqual([]);
+    const plain = await runWineProgram({ prefix, exe: 'reg', args: ['query', 'HKCU\\Software\\WineKernelRestart'], timeoutMs: 180_000 });
+    expect(plain.stdout).toMatch(/Before\s+REG_SZ\s+yes/);
+    expect(plain.stdout).toMatch(/After\s+REG_SZ\s+yes/);
   }, 600_000);
 });

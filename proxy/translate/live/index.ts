@@ -16,13 +16,16 @@ import { STATUS_INVALID_HANDLE } from '../../../mappings/ntstatus.ts';
 import type { TranslatedEntry, Translator } from '../../../mappings/translator.ts';
 import { instantiateFamily, type LiveFamily, type LiveFamilySource } from './family.ts';
 import { atomsLive } from './atoms.ts';
+import { namespaceLive } from './namespace.ts';
 import { registryLive } from './registry.ts';
 import { syncLive } from './sync.ts';
 
 export type { LiveFamily, LiveFamilySource } from './family.ts';
+/** Forwarded requests naming proxy objects that have server twins: answered by wineserver about the twins. */
+export { bridgeToTwins } from '../../../mappings/namespace/live.ts';
 
 /** The families translated live (or their factories), in the order their entries are applied. */
-export const LIVE_FAMILIES: readonly LiveFamilySource[] = [registryLive, syncLive, atomsLive];
+export const LIVE_FAMILIES: readonly LiveFamilySource[] = [registryLive, syncLive, atomsLive, namespaceLive];
 
 /** Fresh instances of every live family, for one router. */
 export function liveFamilies(sources: readonly LiveFamilySource[] = LIVE_FAMILIES): LiveFamily[] {

@@ -14,7 +14,7 @@ function encode_new_process_request(body: T.NewProcessRequest, headerWord: numbe
   const v3 = V_startup_info.encode(body.info);
   const v4 = V_unicode_str.encode(body.env);
   const varSize = v0.length + v1.length + v2.length + v3.length + v4.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -45,7 +45,7 @@ function encode_new_process_request(body: T.NewProcessRequest, headerWord: numbe
 
 function encode_new_process_reply(body: T.NewProcessReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.info, 8);
@@ -57,7 +57,7 @@ function encode_new_process_reply(body: T.NewProcessReply, headerWord: number, e
 
 function encode_get_new_process_info_request(body: T.GetNewProcessInfoRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(1, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -68,7 +68,7 @@ function encode_get_new_process_info_request(body: T.GetNewProcessInfoRequest, h
 
 function encode_get_new_process_info_reply(body: T.GetNewProcessInfoReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeInt32LE(body.success, 8);
@@ -80,7 +80,7 @@ function encode_get_new_process_info_reply(body: T.GetNewProcessInfoReply, heade
 function encode_new_thread_request(body: T.NewThreadRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_object_attributes.encode(body.objattr);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(2, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -97,7 +97,7 @@ function encode_new_thread_request(body: T.NewThreadRequest, headerWord: number,
 
 function encode_new_thread_reply(body: T.NewThreadReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.tid, 8);
@@ -108,7 +108,7 @@ function encode_new_thread_reply(body: T.NewThreadReply, headerWord: number, ext
 
 function encode_get_startup_info_request(body: T.GetStartupInfoRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(3, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -120,7 +120,7 @@ function encode_get_startup_info_reply(body: T.GetStartupInfoReply, headerWord: 
   const v0 = V_startup_info.encode(body.info);
   const v1 = V_unicode_str.encode(body.env);
   const varSize = v0.length + v1.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.info_size, 8);
@@ -135,7 +135,7 @@ function encode_get_startup_info_reply(body: T.GetStartupInfoReply, headerWord: 
 
 function encode_init_process_done_request(body: T.InitProcessDoneRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(4, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -148,7 +148,7 @@ function encode_init_process_done_request(body: T.InitProcessDoneRequest, header
 
 function encode_init_process_done_reply(body: T.InitProcessDoneReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeBigUInt64LE(body.entry, 8);
@@ -159,7 +159,7 @@ function encode_init_process_done_reply(body: T.InitProcessDoneReply, headerWord
 
 function encode_init_first_thread_request(body: T.InitFirstThreadRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(5, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -175,7 +175,7 @@ function encode_init_first_thread_request(body: T.InitFirstThreadRequest, header
 function encode_init_first_thread_reply(body: T.InitFirstThreadReply, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_ushorts.encode(body.machines);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.pid, 8);
@@ -192,7 +192,7 @@ function encode_init_first_thread_reply(body: T.InitFirstThreadReply, headerWord
 
 function encode_init_thread_request(body: T.InitThreadRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(6, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -207,7 +207,7 @@ function encode_init_thread_request(body: T.InitThreadRequest, headerWord: numbe
 
 function encode_init_thread_reply(body: T.InitThreadReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeInt32LE(body.suspend, 8);
@@ -217,7 +217,7 @@ function encode_init_thread_reply(body: T.InitThreadReply, headerWord: number, e
 
 function encode_terminate_process_request(body: T.TerminateProcessRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(7, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -229,7 +229,7 @@ function encode_terminate_process_request(body: T.TerminateProcessRequest, heade
 
 function encode_terminate_process_reply(body: T.TerminateProcessReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeInt32LE(body.self, 8);
@@ -239,7 +239,7 @@ function encode_terminate_process_reply(body: T.TerminateProcessReply, headerWor
 
 function encode_terminate_thread_request(body: T.TerminateThreadRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(8, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -251,7 +251,7 @@ function encode_terminate_thread_request(body: T.TerminateThreadRequest, headerW
 
 function encode_terminate_thread_reply(body: T.TerminateThreadReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeInt32LE(body.self, 8);
@@ -261,7 +261,7 @@ function encode_terminate_thread_reply(body: T.TerminateThreadReply, headerWord:
 
 function encode_get_process_info_request(body: T.GetProcessInfoRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(9, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -273,7 +273,7 @@ function encode_get_process_info_request(body: T.GetProcessInfoRequest, headerWo
 function encode_get_process_info_reply(body: T.GetProcessInfoReply, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_pe_image_info.encode(body.image);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.pid, 8);
@@ -295,7 +295,7 @@ function encode_get_process_info_reply(body: T.GetProcessInfoReply, headerWord: 
 
 function encode_get_process_debug_info_request(body: T.GetProcessDebugInfoRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(10, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -307,7 +307,7 @@ function encode_get_process_debug_info_request(body: T.GetProcessDebugInfoReques
 function encode_get_process_debug_info_reply(body: T.GetProcessDebugInfoReply, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_pe_image_info.encode(body.image);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.debug, 8);
@@ -321,7 +321,7 @@ function encode_get_process_debug_info_reply(body: T.GetProcessDebugInfoReply, h
 
 function encode_get_process_image_name_request(body: T.GetProcessImageNameRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(11, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -334,7 +334,7 @@ function encode_get_process_image_name_request(body: T.GetProcessImageNameReques
 function encode_get_process_image_name_reply(body: T.GetProcessImageNameReply, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_unicode_str.encode(body.name);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.len, 8);
@@ -347,7 +347,7 @@ function encode_get_process_image_name_reply(body: T.GetProcessImageNameReply, h
 
 function encode_get_process_vm_counters_request(body: T.GetProcessVmCountersRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(12, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -358,7 +358,7 @@ function encode_get_process_vm_counters_request(body: T.GetProcessVmCountersRequ
 
 function encode_get_process_vm_counters_reply(body: T.GetProcessVmCountersReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeBigUInt64LE(body.peak_virtual_size, 8);
@@ -373,7 +373,7 @@ function encode_get_process_vm_counters_reply(body: T.GetProcessVmCountersReply,
 
 function encode_set_process_info_request(body: T.SetProcessInfoRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(13, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -387,7 +387,7 @@ function encode_set_process_info_request(body: T.SetProcessInfoRequest, headerWo
 
 function encode_set_process_info_reply(body: T.SetProcessInfoReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -396,7 +396,7 @@ function encode_set_process_info_reply(body: T.SetProcessInfoReply, headerWord: 
 
 function encode_get_thread_info_request(body: T.GetThreadInfoRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(14, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -409,7 +409,7 @@ function encode_get_thread_info_request(body: T.GetThreadInfoRequest, headerWord
 function encode_get_thread_info_reply(body: T.GetThreadInfoReply, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_unicode_str.encode(body.desc);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.pid, 8);
@@ -432,7 +432,7 @@ function encode_get_thread_info_reply(body: T.GetThreadInfoReply, headerWord: nu
 
 function encode_get_thread_times_request(body: T.GetThreadTimesRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(15, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -443,7 +443,7 @@ function encode_get_thread_times_request(body: T.GetThreadTimesRequest, headerWo
 
 function encode_get_thread_times_reply(body: T.GetThreadTimesReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   K_timeout_t.encode(body.creation_time, frame, 8);
@@ -457,7 +457,7 @@ function encode_get_thread_times_reply(body: T.GetThreadTimesReply, headerWord: 
 function encode_set_thread_info_request(body: T.SetThreadInfoRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_unicode_str.encode(body.desc);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(16, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -476,7 +476,7 @@ function encode_set_thread_info_request(body: T.SetThreadInfoRequest, headerWord
 
 function encode_set_thread_info_reply(body: T.SetThreadInfoReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -485,7 +485,7 @@ function encode_set_thread_info_reply(body: T.SetThreadInfoReply, headerWord: nu
 
 function encode_suspend_thread_request(body: T.SuspendThreadRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(17, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -496,7 +496,7 @@ function encode_suspend_thread_request(body: T.SuspendThreadRequest, headerWord:
 
 function encode_suspend_thread_reply(body: T.SuspendThreadReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeInt32LE(body.count, 8);
@@ -506,7 +506,7 @@ function encode_suspend_thread_reply(body: T.SuspendThreadReply, headerWord: num
 
 function encode_resume_thread_request(body: T.ResumeThreadRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(18, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -517,7 +517,7 @@ function encode_resume_thread_request(body: T.ResumeThreadRequest, headerWord: n
 
 function encode_resume_thread_reply(body: T.ResumeThreadReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeInt32LE(body.count, 8);
@@ -527,7 +527,7 @@ function encode_resume_thread_reply(body: T.ResumeThreadReply, headerWord: numbe
 
 function encode_queue_apc_request(body: T.QueueApcRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(19, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -539,7 +539,7 @@ function encode_queue_apc_request(body: T.QueueApcRequest, headerWord: number, e
 
 function encode_queue_apc_reply(body: T.QueueApcReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.handle, 8);
@@ -550,7 +550,7 @@ function encode_queue_apc_reply(body: T.QueueApcReply, headerWord: number, extra
 
 function encode_get_apc_result_request(body: T.GetApcResultRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(20, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -561,7 +561,7 @@ function encode_get_apc_result_request(body: T.GetApcResultRequest, headerWord: 
 
 function encode_get_apc_result_reply(body: T.GetApcResultReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   K_apc_result_t.encode(body.result, frame, 8);
@@ -571,7 +571,7 @@ function encode_get_apc_result_reply(body: T.GetApcResultReply, headerWord: numb
 
 function encode_close_handle_request(body: T.CloseHandleRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(21, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -582,7 +582,7 @@ function encode_close_handle_request(body: T.CloseHandleRequest, headerWord: num
 
 function encode_close_handle_reply(body: T.CloseHandleReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -591,7 +591,7 @@ function encode_close_handle_reply(body: T.CloseHandleReply, headerWord: number,
 
 function encode_set_handle_info_request(body: T.SetHandleInfoRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(22, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -604,7 +604,7 @@ function encode_set_handle_info_request(body: T.SetHandleInfoRequest, headerWord
 
 function encode_set_handle_info_reply(body: T.SetHandleInfoReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeInt32LE(body.old_flags, 8);
@@ -614,7 +614,7 @@ function encode_set_handle_info_reply(body: T.SetHandleInfoReply, headerWord: nu
 
 function encode_dup_handle_request(body: T.DupHandleRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(23, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -630,7 +630,7 @@ function encode_dup_handle_request(body: T.DupHandleRequest, headerWord: number,
 
 function encode_dup_handle_reply(body: T.DupHandleReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.handle, 8);
@@ -640,7 +640,7 @@ function encode_dup_handle_reply(body: T.DupHandleReply, headerWord: number, ext
 
 function encode_compare_objects_request(body: T.CompareObjectsRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(24, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -652,7 +652,7 @@ function encode_compare_objects_request(body: T.CompareObjectsRequest, headerWor
 
 function encode_compare_objects_reply(body: T.CompareObjectsReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -661,7 +661,7 @@ function encode_compare_objects_reply(body: T.CompareObjectsReply, headerWord: n
 
 function encode_make_temporary_request(body: T.MakeTemporaryRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(25, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -672,7 +672,7 @@ function encode_make_temporary_request(body: T.MakeTemporaryRequest, headerWord:
 
 function encode_make_temporary_reply(body: T.MakeTemporaryReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -681,7 +681,7 @@ function encode_make_temporary_reply(body: T.MakeTemporaryReply, headerWord: num
 
 function encode_open_process_request(body: T.OpenProcessRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(26, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -694,7 +694,7 @@ function encode_open_process_request(body: T.OpenProcessRequest, headerWord: num
 
 function encode_open_process_reply(body: T.OpenProcessReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.handle, 8);
@@ -704,7 +704,7 @@ function encode_open_process_reply(body: T.OpenProcessReply, headerWord: number,
 
 function encode_open_thread_request(body: T.OpenThreadRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(27, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -717,7 +717,7 @@ function encode_open_thread_request(body: T.OpenThreadRequest, headerWord: numbe
 
 function encode_open_thread_reply(body: T.OpenThreadReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.handle, 8);
@@ -730,7 +730,7 @@ function encode_select_request(body: T.SelectRequest, headerWord: number, extra?
   const v1 = V_select_op.encode(body.data);
   const v2 = V_contexts.encode(body.contexts);
   const varSize = v0.length + v1.length + v2.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(28, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -753,7 +753,7 @@ function encode_select_request(body: T.SelectRequest, headerWord: number, extra?
 function encode_select_reply(body: T.SelectReply, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_contexts.encode(body.contexts);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   K_apc_call_t.encode(body.call, frame, 8);
@@ -769,7 +769,7 @@ function encode_select_reply(body: T.SelectReply, headerWord: number, extra?: Bu
 function encode_create_event_request(body: T.CreateEventRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_object_attributes.encode(body.objattr);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(29, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -785,7 +785,7 @@ function encode_create_event_request(body: T.CreateEventRequest, headerWord: num
 
 function encode_create_event_reply(body: T.CreateEventReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.handle, 8);
@@ -795,7 +795,7 @@ function encode_create_event_reply(body: T.CreateEventReply, headerWord: number,
 
 function encode_event_op_request(body: T.EventOpRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(30, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -807,7 +807,7 @@ function encode_event_op_request(body: T.EventOpRequest, headerWord: number, ext
 
 function encode_event_op_reply(body: T.EventOpReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeInt32LE(body.state, 8);
@@ -817,7 +817,7 @@ function encode_event_op_reply(body: T.EventOpReply, headerWord: number, extra?:
 
 function encode_query_event_request(body: T.QueryEventRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(31, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -828,7 +828,7 @@ function encode_query_event_request(body: T.QueryEventRequest, headerWord: numbe
 
 function encode_query_event_reply(body: T.QueryEventReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeInt32LE(body.manual_reset, 8);
@@ -840,7 +840,7 @@ function encode_query_event_reply(body: T.QueryEventReply, headerWord: number, e
 function encode_open_event_request(body: T.OpenEventRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_unicode_str.encode(body.name);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(32, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -856,7 +856,7 @@ function encode_open_event_request(body: T.OpenEventRequest, headerWord: number,
 
 function encode_open_event_reply(body: T.OpenEventReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.handle, 8);
@@ -867,7 +867,7 @@ function encode_open_event_reply(body: T.OpenEventReply, headerWord: number, ext
 function encode_create_keyed_event_request(body: T.CreateKeyedEventRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_object_attributes.encode(body.objattr);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(33, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -881,7 +881,7 @@ function encode_create_keyed_event_request(body: T.CreateKeyedEventRequest, head
 
 function encode_create_keyed_event_reply(body: T.CreateKeyedEventReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.handle, 8);
@@ -892,7 +892,7 @@ function encode_create_keyed_event_reply(body: T.CreateKeyedEventReply, headerWo
 function encode_open_keyed_event_request(body: T.OpenKeyedEventRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_unicode_str.encode(body.name);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(34, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -908,7 +908,7 @@ function encode_open_keyed_event_request(body: T.OpenKeyedEventRequest, headerWo
 
 function encode_open_keyed_event_reply(body: T.OpenKeyedEventReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.handle, 8);
@@ -919,7 +919,7 @@ function encode_open_keyed_event_reply(body: T.OpenKeyedEventReply, headerWord: 
 function encode_create_mutex_request(body: T.CreateMutexRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_object_attributes.encode(body.objattr);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(35, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -934,7 +934,7 @@ function encode_create_mutex_request(body: T.CreateMutexRequest, headerWord: num
 
 function encode_create_mutex_reply(body: T.CreateMutexReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.handle, 8);
@@ -944,7 +944,7 @@ function encode_create_mutex_reply(body: T.CreateMutexReply, headerWord: number,
 
 function encode_release_mutex_request(body: T.ReleaseMutexRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(36, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -955,7 +955,7 @@ function encode_release_mutex_request(body: T.ReleaseMutexRequest, headerWord: n
 
 function encode_release_mutex_reply(body: T.ReleaseMutexReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.prev_count, 8);
@@ -966,7 +966,7 @@ function encode_release_mutex_reply(body: T.ReleaseMutexReply, headerWord: numbe
 function encode_open_mutex_request(body: T.OpenMutexRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_unicode_str.encode(body.name);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(37, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -982,7 +982,7 @@ function encode_open_mutex_request(body: T.OpenMutexRequest, headerWord: number,
 
 function encode_open_mutex_reply(body: T.OpenMutexReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.handle, 8);
@@ -992,7 +992,7 @@ function encode_open_mutex_reply(body: T.OpenMutexReply, headerWord: number, ext
 
 function encode_query_mutex_request(body: T.QueryMutexRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(38, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -1003,7 +1003,7 @@ function encode_query_mutex_request(body: T.QueryMutexRequest, headerWord: numbe
 
 function encode_query_mutex_reply(body: T.QueryMutexReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.count, 8);
@@ -1016,7 +1016,7 @@ function encode_query_mutex_reply(body: T.QueryMutexReply, headerWord: number, e
 function encode_create_semaphore_request(body: T.CreateSemaphoreRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_object_attributes.encode(body.objattr);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(39, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -1032,7 +1032,7 @@ function encode_create_semaphore_request(body: T.CreateSemaphoreRequest, headerW
 
 function encode_create_semaphore_reply(body: T.CreateSemaphoreReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.handle, 8);
@@ -1042,7 +1042,7 @@ function encode_create_semaphore_reply(body: T.CreateSemaphoreReply, headerWord:
 
 function encode_release_semaphore_request(body: T.ReleaseSemaphoreRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(40, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -1054,7 +1054,7 @@ function encode_release_semaphore_request(body: T.ReleaseSemaphoreRequest, heade
 
 function encode_release_semaphore_reply(body: T.ReleaseSemaphoreReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.prev_count, 8);
@@ -1064,7 +1064,7 @@ function encode_release_semaphore_reply(body: T.ReleaseSemaphoreReply, headerWor
 
 function encode_query_semaphore_request(body: T.QuerySemaphoreRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(41, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -1075,7 +1075,7 @@ function encode_query_semaphore_request(body: T.QuerySemaphoreRequest, headerWor
 
 function encode_query_semaphore_reply(body: T.QuerySemaphoreReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.current, 8);
@@ -1087,7 +1087,7 @@ function encode_query_semaphore_reply(body: T.QuerySemaphoreReply, headerWord: n
 function encode_open_semaphore_request(body: T.OpenSemaphoreRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_unicode_str.encode(body.name);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(42, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -1103,7 +1103,7 @@ function encode_open_semaphore_request(body: T.OpenSemaphoreRequest, headerWord:
 
 function encode_open_semaphore_reply(body: T.OpenSemaphoreReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.handle, 8);
@@ -1115,7 +1115,7 @@ function encode_create_file_request(body: T.CreateFileRequest, headerWord: numbe
   const v0 = V_object_attributes.encode(body.objattr);
   const v1 = V_string.encode(body.filename);
   const varSize = v0.length + v1.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(43, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -1135,7 +1135,7 @@ function encode_create_file_request(body: T.CreateFileRequest, headerWord: numbe
 
 function encode_create_file_reply(body: T.CreateFileReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.handle, 8);
@@ -1146,7 +1146,7 @@ function encode_create_file_reply(body: T.CreateFileReply, headerWord: number, e
 function encode_open_file_object_request(body: T.OpenFileObjectRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_unicode_str.encode(body.filename);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(44, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -1164,7 +1164,7 @@ function encode_open_file_object_request(body: T.OpenFileObjectRequest, headerWo
 
 function encode_open_file_object_reply(body: T.OpenFileObjectReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.handle, 8);
@@ -1174,7 +1174,7 @@ function encode_open_file_object_reply(body: T.OpenFileObjectReply, headerWord: 
 
 function encode_alloc_file_handle_request(body: T.AllocFileHandleRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(45, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -1187,7 +1187,7 @@ function encode_alloc_file_handle_request(body: T.AllocFileHandleRequest, header
 
 function encode_alloc_file_handle_reply(body: T.AllocFileHandleReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.handle, 8);
@@ -1197,7 +1197,7 @@ function encode_alloc_file_handle_reply(body: T.AllocFileHandleReply, headerWord
 
 function encode_get_handle_unix_name_request(body: T.GetHandleUnixNameRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(46, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -1209,7 +1209,7 @@ function encode_get_handle_unix_name_request(body: T.GetHandleUnixNameRequest, h
 function encode_get_handle_unix_name_reply(body: T.GetHandleUnixNameReply, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_string.encode(body.name);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.name_len, 8);
@@ -1222,7 +1222,7 @@ function encode_get_handle_unix_name_reply(body: T.GetHandleUnixNameReply, heade
 
 function encode_get_handle_fd_request(body: T.GetHandleFdRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(47, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -1233,7 +1233,7 @@ function encode_get_handle_fd_request(body: T.GetHandleFdRequest, headerWord: nu
 
 function encode_get_handle_fd_reply(body: T.GetHandleFdReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeInt32LE(body.type, 8);
@@ -1246,7 +1246,7 @@ function encode_get_handle_fd_reply(body: T.GetHandleFdReply, headerWord: number
 
 function encode_get_directory_cache_entry_request(body: T.GetDirectoryCacheEntryRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(48, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -1258,7 +1258,7 @@ function encode_get_directory_cache_entry_request(body: T.GetDirectoryCacheEntry
 function encode_get_directory_cache_entry_reply(body: T.GetDirectoryCacheEntryReply, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_ints.encode(body.free);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeInt32LE(body.entry, 8);
@@ -1271,7 +1271,7 @@ function encode_get_directory_cache_entry_reply(body: T.GetDirectoryCacheEntryRe
 
 function encode_flush_request(body: T.FlushRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(49, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -1282,7 +1282,7 @@ function encode_flush_request(body: T.FlushRequest, headerWord: number, extra?: 
 
 function encode_flush_reply(body: T.FlushReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.event, 8);
@@ -1292,7 +1292,7 @@ function encode_flush_reply(body: T.FlushReply, headerWord: number, extra?: Buff
 
 function encode_get_file_info_request(body: T.GetFileInfoRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(50, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -1305,7 +1305,7 @@ function encode_get_file_info_request(body: T.GetFileInfoRequest, headerWord: nu
 function encode_get_file_info_reply(body: T.GetFileInfoReply, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_bytes.encode(body.data);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   let offset = 64;
@@ -1317,7 +1317,7 @@ function encode_get_file_info_reply(body: T.GetFileInfoReply, headerWord: number
 
 function encode_get_volume_info_request(body: T.GetVolumeInfoRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(51, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -1331,7 +1331,7 @@ function encode_get_volume_info_request(body: T.GetVolumeInfoRequest, headerWord
 function encode_get_volume_info_reply(body: T.GetVolumeInfoReply, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_bytes.encode(body.data);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.wait, 8);
@@ -1344,7 +1344,7 @@ function encode_get_volume_info_reply(body: T.GetVolumeInfoReply, headerWord: nu
 
 function encode_lock_file_request(body: T.LockFileRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(52, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -1359,7 +1359,7 @@ function encode_lock_file_request(body: T.LockFileRequest, headerWord: number, e
 
 function encode_lock_file_reply(body: T.LockFileReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.handle, 8);
@@ -1370,7 +1370,7 @@ function encode_lock_file_reply(body: T.LockFileReply, headerWord: number, extra
 
 function encode_unlock_file_request(body: T.UnlockFileRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(53, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -1383,7 +1383,7 @@ function encode_unlock_file_request(body: T.UnlockFileRequest, headerWord: numbe
 
 function encode_unlock_file_reply(body: T.UnlockFileReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -1392,7 +1392,7 @@ function encode_unlock_file_reply(body: T.UnlockFileReply, headerWord: number, e
 
 function encode_recv_socket_request(body: T.RecvSocketRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(54, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -1405,7 +1405,7 @@ function encode_recv_socket_request(body: T.RecvSocketRequest, headerWord: numbe
 
 function encode_recv_socket_reply(body: T.RecvSocketReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.wait, 8);
@@ -1417,7 +1417,7 @@ function encode_recv_socket_reply(body: T.RecvSocketReply, headerWord: number, e
 
 function encode_send_socket_request(body: T.SendSocketRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(55, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -1429,7 +1429,7 @@ function encode_send_socket_request(body: T.SendSocketRequest, headerWord: numbe
 
 function encode_send_socket_reply(body: T.SendSocketReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.wait, 8);
@@ -1441,7 +1441,7 @@ function encode_send_socket_reply(body: T.SendSocketReply, headerWord: number, e
 
 function encode_socket_send_icmp_id_request(body: T.SocketSendIcmpIdRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(56, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -1454,7 +1454,7 @@ function encode_socket_send_icmp_id_request(body: T.SocketSendIcmpIdRequest, hea
 
 function encode_socket_send_icmp_id_reply(body: T.SocketSendIcmpIdReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -1463,7 +1463,7 @@ function encode_socket_send_icmp_id_reply(body: T.SocketSendIcmpIdReply, headerW
 
 function encode_socket_get_icmp_id_request(body: T.SocketGetIcmpIdRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(57, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -1475,7 +1475,7 @@ function encode_socket_get_icmp_id_request(body: T.SocketGetIcmpIdRequest, heade
 
 function encode_socket_get_icmp_id_reply(body: T.SocketGetIcmpIdReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt16LE(body.icmp_id, 8);
@@ -1486,7 +1486,7 @@ function encode_socket_get_icmp_id_reply(body: T.SocketGetIcmpIdReply, headerWor
 function encode_get_next_console_request_request(body: T.GetNextConsoleRequestRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_bytes.encode(body.out_data);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(58, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -1504,7 +1504,7 @@ function encode_get_next_console_request_request(body: T.GetNextConsoleRequestRe
 function encode_get_next_console_request_reply(body: T.GetNextConsoleRequestReply, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_bytes.encode(body.in_data);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.code, 8);
@@ -1519,7 +1519,7 @@ function encode_get_next_console_request_reply(body: T.GetNextConsoleRequestRepl
 
 function encode_read_directory_changes_request(body: T.ReadDirectoryChangesRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(59, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -1533,7 +1533,7 @@ function encode_read_directory_changes_request(body: T.ReadDirectoryChangesReque
 
 function encode_read_directory_changes_reply(body: T.ReadDirectoryChangesReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -1542,7 +1542,7 @@ function encode_read_directory_changes_reply(body: T.ReadDirectoryChangesReply, 
 
 function encode_read_change_request(body: T.ReadChangeRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(60, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -1554,7 +1554,7 @@ function encode_read_change_request(body: T.ReadChangeRequest, headerWord: numbe
 function encode_read_change_reply(body: T.ReadChangeReply, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_filesystem_event.encode(body.events);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   let offset = 64;
@@ -1567,7 +1567,7 @@ function encode_read_change_reply(body: T.ReadChangeReply, headerWord: number, e
 function encode_create_mapping_request(body: T.CreateMappingRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_object_attributes.encode(body.objattr);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(61, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -1585,7 +1585,7 @@ function encode_create_mapping_request(body: T.CreateMappingRequest, headerWord:
 
 function encode_create_mapping_reply(body: T.CreateMappingReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.handle, 8);
@@ -1596,7 +1596,7 @@ function encode_create_mapping_reply(body: T.CreateMappingReply, headerWord: num
 function encode_open_mapping_request(body: T.OpenMappingRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_unicode_str.encode(body.name);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(62, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -1612,7 +1612,7 @@ function encode_open_mapping_request(body: T.OpenMappingRequest, headerWord: num
 
 function encode_open_mapping_reply(body: T.OpenMappingReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.handle, 8);
@@ -1622,7 +1622,7 @@ function encode_open_mapping_reply(body: T.OpenMappingReply, headerWord: number,
 
 function encode_get_mapping_info_request(body: T.GetMappingInfoRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(63, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -1636,7 +1636,7 @@ function encode_get_mapping_info_reply(body: T.GetMappingInfoReply, headerWord: 
   const v0 = V_pe_image_info.encode(body.image);
   const v1 = V_unicode_str.encode(body.name);
   const varSize = v0.length + v1.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeBigUInt64LE(body.size, 8);
@@ -1656,7 +1656,7 @@ function encode_map_view_request(body: T.MapViewRequest, headerWord: number, ext
   const v0 = V_pe_image_info.encode(body.image);
   const v1 = V_unicode_str.encode(body.name);
   const varSize = v0.length + v1.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(64, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -1676,7 +1676,7 @@ function encode_map_view_request(body: T.MapViewRequest, headerWord: number, ext
 
 function encode_map_view_reply(body: T.MapViewReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -1685,7 +1685,7 @@ function encode_map_view_reply(body: T.MapViewReply, headerWord: number, extra?:
 
 function encode_unmap_view_request(body: T.UnmapViewRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(65, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -1696,7 +1696,7 @@ function encode_unmap_view_request(body: T.UnmapViewRequest, headerWord: number,
 
 function encode_unmap_view_reply(body: T.UnmapViewReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -1705,7 +1705,7 @@ function encode_unmap_view_reply(body: T.UnmapViewReply, headerWord: number, ext
 
 function encode_get_mapping_committed_range_request(body: T.GetMappingCommittedRangeRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(66, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -1717,7 +1717,7 @@ function encode_get_mapping_committed_range_request(body: T.GetMappingCommittedR
 
 function encode_get_mapping_committed_range_reply(body: T.GetMappingCommittedRangeReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeBigUInt64LE(body.size, 8);
@@ -1728,7 +1728,7 @@ function encode_get_mapping_committed_range_reply(body: T.GetMappingCommittedRan
 
 function encode_add_mapping_committed_range_request(body: T.AddMappingCommittedRangeRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(67, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -1741,7 +1741,7 @@ function encode_add_mapping_committed_range_request(body: T.AddMappingCommittedR
 
 function encode_add_mapping_committed_range_reply(body: T.AddMappingCommittedRangeReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -1750,7 +1750,7 @@ function encode_add_mapping_committed_range_reply(body: T.AddMappingCommittedRan
 
 function encode_is_same_mapping_request(body: T.IsSameMappingRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(68, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -1762,7 +1762,7 @@ function encode_is_same_mapping_request(body: T.IsSameMappingRequest, headerWord
 
 function encode_is_same_mapping_reply(body: T.IsSameMappingReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -1771,7 +1771,7 @@ function encode_is_same_mapping_reply(body: T.IsSameMappingReply, headerWord: nu
 
 function encode_get_mapping_filename_request(body: T.GetMappingFilenameRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(69, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -1784,7 +1784,7 @@ function encode_get_mapping_filename_request(body: T.GetMappingFilenameRequest, 
 function encode_get_mapping_filename_reply(body: T.GetMappingFilenameReply, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_unicode_str.encode(body.filename);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.len, 8);
@@ -1797,7 +1797,7 @@ function encode_get_mapping_filename_reply(body: T.GetMappingFilenameReply, head
 
 function encode_list_processes_request(body: T.ListProcessesRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(70, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -1808,7 +1808,7 @@ function encode_list_processes_request(body: T.ListProcessesRequest, headerWord:
 function encode_list_processes_reply(body: T.ListProcessesReply, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_process_info.encode(body.data);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.info_size, 8);
@@ -1825,7 +1825,7 @@ function encode_list_processes_reply(body: T.ListProcessesReply, headerWord: num
 function encode_create_debug_obj_request(body: T.CreateDebugObjRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_object_attributes.encode(body.objattr);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(71, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -1840,7 +1840,7 @@ function encode_create_debug_obj_request(body: T.CreateDebugObjRequest, headerWo
 
 function encode_create_debug_obj_reply(body: T.CreateDebugObjReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.handle, 8);
@@ -1850,7 +1850,7 @@ function encode_create_debug_obj_reply(body: T.CreateDebugObjReply, headerWord: 
 
 function encode_wait_debug_event_request(body: T.WaitDebugEventRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(72, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -1862,7 +1862,7 @@ function encode_wait_debug_event_request(body: T.WaitDebugEventRequest, headerWo
 function encode_wait_debug_event_reply(body: T.WaitDebugEventReply, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_debug_event.encode(body.event);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.pid, 8);
@@ -1877,7 +1877,7 @@ function encode_wait_debug_event_reply(body: T.WaitDebugEventReply, headerWord: 
 function encode_queue_exception_event_request(body: T.QueueExceptionEventRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_uints64.encode(body.params);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(73, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -1896,7 +1896,7 @@ function encode_queue_exception_event_request(body: T.QueueExceptionEventRequest
 
 function encode_queue_exception_event_reply(body: T.QueueExceptionEventReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.handle, 8);
@@ -1906,7 +1906,7 @@ function encode_queue_exception_event_reply(body: T.QueueExceptionEventReply, he
 
 function encode_get_exception_status_request(body: T.GetExceptionStatusRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(74, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -1917,7 +1917,7 @@ function encode_get_exception_status_request(body: T.GetExceptionStatusRequest, 
 
 function encode_get_exception_status_reply(body: T.GetExceptionStatusReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -1926,7 +1926,7 @@ function encode_get_exception_status_reply(body: T.GetExceptionStatusReply, head
 
 function encode_continue_debug_event_request(body: T.ContinueDebugEventRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(75, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -1940,7 +1940,7 @@ function encode_continue_debug_event_request(body: T.ContinueDebugEventRequest, 
 
 function encode_continue_debug_event_reply(body: T.ContinueDebugEventReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -1949,7 +1949,7 @@ function encode_continue_debug_event_reply(body: T.ContinueDebugEventReply, head
 
 function encode_debug_process_request(body: T.DebugProcessRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(76, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -1962,7 +1962,7 @@ function encode_debug_process_request(body: T.DebugProcessRequest, headerWord: n
 
 function encode_debug_process_reply(body: T.DebugProcessReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -1971,7 +1971,7 @@ function encode_debug_process_reply(body: T.DebugProcessReply, headerWord: numbe
 
 function encode_set_debug_obj_info_request(body: T.SetDebugObjInfoRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(77, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -1983,7 +1983,7 @@ function encode_set_debug_obj_info_request(body: T.SetDebugObjInfoRequest, heade
 
 function encode_set_debug_obj_info_reply(body: T.SetDebugObjInfoReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -1992,7 +1992,7 @@ function encode_set_debug_obj_info_reply(body: T.SetDebugObjInfoReply, headerWor
 
 function encode_read_process_memory_request(body: T.ReadProcessMemoryRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(78, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -2005,7 +2005,7 @@ function encode_read_process_memory_request(body: T.ReadProcessMemoryRequest, he
 function encode_read_process_memory_reply(body: T.ReadProcessMemoryReply, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_bytes.encode(body.data);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   let offset = 64;
@@ -2018,7 +2018,7 @@ function encode_read_process_memory_reply(body: T.ReadProcessMemoryReply, header
 function encode_write_process_memory_request(body: T.WriteProcessMemoryRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_bytes.encode(body.data);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(79, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -2033,7 +2033,7 @@ function encode_write_process_memory_request(body: T.WriteProcessMemoryRequest, 
 
 function encode_write_process_memory_reply(body: T.WriteProcessMemoryReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -2044,7 +2044,7 @@ function encode_create_key_request(body: T.CreateKeyRequest, headerWord: number,
   const v0 = V_object_attributes.encode(body.objattr);
   const v1 = V_unicode_str.encode(body.class);
   const varSize = v0.length + v1.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(80, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -2061,7 +2061,7 @@ function encode_create_key_request(body: T.CreateKeyRequest, headerWord: number,
 
 function encode_create_key_reply(body: T.CreateKeyReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.hkey, 8);
@@ -2072,7 +2072,7 @@ function encode_create_key_reply(body: T.CreateKeyReply, headerWord: number, ext
 function encode_open_key_request(body: T.OpenKeyRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_unicode_str.encode(body.name);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(81, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -2088,7 +2088,7 @@ function encode_open_key_request(body: T.OpenKeyRequest, headerWord: number, ext
 
 function encode_open_key_reply(body: T.OpenKeyReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.hkey, 8);
@@ -2098,7 +2098,7 @@ function encode_open_key_reply(body: T.OpenKeyReply, headerWord: number, extra?:
 
 function encode_delete_key_request(body: T.DeleteKeyRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(82, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -2109,7 +2109,7 @@ function encode_delete_key_request(body: T.DeleteKeyRequest, headerWord: number,
 
 function encode_delete_key_reply(body: T.DeleteKeyReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -2118,7 +2118,7 @@ function encode_delete_key_reply(body: T.DeleteKeyReply, headerWord: number, ext
 
 function encode_flush_key_request(body: T.FlushKeyRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(83, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -2129,7 +2129,7 @@ function encode_flush_key_request(body: T.FlushKeyRequest, headerWord: number, e
 
 function encode_flush_key_reply(body: T.FlushKeyReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -2138,7 +2138,7 @@ function encode_flush_key_reply(body: T.FlushKeyReply, headerWord: number, extra
 
 function encode_enum_key_request(body: T.EnumKeyRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(84, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -2153,7 +2153,7 @@ function encode_enum_key_reply(body: T.EnumKeyReply, headerWord: number, extra?:
   const v0 = V_unicode_str.encode(body.name);
   const v1 = V_unicode_str.encode(body.class);
   const varSize = v0.length + v1.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeInt32LE(body.subkeys, 8);
@@ -2178,7 +2178,7 @@ function encode_set_key_value_request(body: T.SetKeyValueRequest, headerWord: nu
   const v0 = V_unicode_str.encode(body.name);
   const v1 = V_bytes.encode(body.data);
   const varSize = v0.length + v1.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(85, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -2196,7 +2196,7 @@ function encode_set_key_value_request(body: T.SetKeyValueRequest, headerWord: nu
 
 function encode_set_key_value_reply(body: T.SetKeyValueReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -2206,7 +2206,7 @@ function encode_set_key_value_reply(body: T.SetKeyValueReply, headerWord: number
 function encode_get_key_value_request(body: T.GetKeyValueRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_unicode_str.encode(body.name);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(86, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -2221,7 +2221,7 @@ function encode_get_key_value_request(body: T.GetKeyValueRequest, headerWord: nu
 function encode_get_key_value_reply(body: T.GetKeyValueReply, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_bytes.encode(body.data);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeInt32LE(body.type, 8);
@@ -2235,7 +2235,7 @@ function encode_get_key_value_reply(body: T.GetKeyValueReply, headerWord: number
 
 function encode_enum_key_value_request(body: T.EnumKeyValueRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(87, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -2250,7 +2250,7 @@ function encode_enum_key_value_reply(body: T.EnumKeyValueReply, headerWord: numb
   const v0 = V_unicode_str.encode(body.name);
   const v1 = V_bytes.encode(body.data);
   const varSize = v0.length + v1.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeInt32LE(body.type, 8);
@@ -2268,7 +2268,7 @@ function encode_enum_key_value_reply(body: T.EnumKeyValueReply, headerWord: numb
 function encode_delete_key_value_request(body: T.DeleteKeyValueRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_unicode_str.encode(body.name);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(88, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -2282,7 +2282,7 @@ function encode_delete_key_value_request(body: T.DeleteKeyValueRequest, headerWo
 
 function encode_delete_key_value_reply(body: T.DeleteKeyValueReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -2292,7 +2292,7 @@ function encode_delete_key_value_reply(body: T.DeleteKeyValueReply, headerWord: 
 function encode_load_registry_request(body: T.LoadRegistryRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_object_attributes.encode(body.objattr);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(89, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -2306,7 +2306,7 @@ function encode_load_registry_request(body: T.LoadRegistryRequest, headerWord: n
 
 function encode_load_registry_reply(body: T.LoadRegistryReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -2316,7 +2316,7 @@ function encode_load_registry_reply(body: T.LoadRegistryReply, headerWord: numbe
 function encode_unload_registry_request(body: T.UnloadRegistryRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_unicode_str.encode(body.name);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(90, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -2331,7 +2331,7 @@ function encode_unload_registry_request(body: T.UnloadRegistryRequest, headerWor
 
 function encode_unload_registry_reply(body: T.UnloadRegistryReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -2340,7 +2340,7 @@ function encode_unload_registry_reply(body: T.UnloadRegistryReply, headerWord: n
 
 function encode_save_registry_request(body: T.SaveRegistryRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(91, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -2352,7 +2352,7 @@ function encode_save_registry_request(body: T.SaveRegistryRequest, headerWord: n
 
 function encode_save_registry_reply(body: T.SaveRegistryReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -2361,7 +2361,7 @@ function encode_save_registry_reply(body: T.SaveRegistryReply, headerWord: numbe
 
 function encode_set_registry_notification_request(body: T.SetRegistryNotificationRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(92, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -2375,7 +2375,7 @@ function encode_set_registry_notification_request(body: T.SetRegistryNotificatio
 
 function encode_set_registry_notification_reply(body: T.SetRegistryNotificationReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -2385,7 +2385,7 @@ function encode_set_registry_notification_reply(body: T.SetRegistryNotificationR
 function encode_rename_key_request(body: T.RenameKeyRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_unicode_str.encode(body.name);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(93, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -2399,7 +2399,7 @@ function encode_rename_key_request(body: T.RenameKeyRequest, headerWord: number,
 
 function encode_rename_key_reply(body: T.RenameKeyReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -2409,7 +2409,7 @@ function encode_rename_key_reply(body: T.RenameKeyReply, headerWord: number, ext
 function encode_create_timer_request(body: T.CreateTimerRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_object_attributes.encode(body.objattr);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(94, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -2424,7 +2424,7 @@ function encode_create_timer_request(body: T.CreateTimerRequest, headerWord: num
 
 function encode_create_timer_reply(body: T.CreateTimerReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.handle, 8);
@@ -2435,7 +2435,7 @@ function encode_create_timer_reply(body: T.CreateTimerReply, headerWord: number,
 function encode_open_timer_request(body: T.OpenTimerRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_unicode_str.encode(body.name);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(95, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -2451,7 +2451,7 @@ function encode_open_timer_request(body: T.OpenTimerRequest, headerWord: number,
 
 function encode_open_timer_reply(body: T.OpenTimerReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.handle, 8);
@@ -2461,7 +2461,7 @@ function encode_open_timer_reply(body: T.OpenTimerReply, headerWord: number, ext
 
 function encode_set_timer_request(body: T.SetTimerRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(96, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -2476,7 +2476,7 @@ function encode_set_timer_request(body: T.SetTimerRequest, headerWord: number, e
 
 function encode_set_timer_reply(body: T.SetTimerReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeInt32LE(body.signaled, 8);
@@ -2486,7 +2486,7 @@ function encode_set_timer_reply(body: T.SetTimerReply, headerWord: number, extra
 
 function encode_cancel_timer_request(body: T.CancelTimerRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(97, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -2497,7 +2497,7 @@ function encode_cancel_timer_request(body: T.CancelTimerRequest, headerWord: num
 
 function encode_cancel_timer_reply(body: T.CancelTimerReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeInt32LE(body.signaled, 8);
@@ -2507,7 +2507,7 @@ function encode_cancel_timer_reply(body: T.CancelTimerReply, headerWord: number,
 
 function encode_get_timer_info_request(body: T.GetTimerInfoRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(98, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -2518,7 +2518,7 @@ function encode_get_timer_info_request(body: T.GetTimerInfoRequest, headerWord: 
 
 function encode_get_timer_info_reply(body: T.GetTimerInfoReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   K_timeout_t.encode(body.when, frame, 8);
@@ -2529,7 +2529,7 @@ function encode_get_timer_info_reply(body: T.GetTimerInfoReply, headerWord: numb
 
 function encode_get_thread_context_request(body: T.GetThreadContextRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(99, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -2544,7 +2544,7 @@ function encode_get_thread_context_request(body: T.GetThreadContextRequest, head
 function encode_get_thread_context_reply(body: T.GetThreadContextReply, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_contexts.encode(body.contexts);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeInt32LE(body.self, 8);
@@ -2559,7 +2559,7 @@ function encode_get_thread_context_reply(body: T.GetThreadContextReply, headerWo
 function encode_set_thread_context_request(body: T.SetThreadContextRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_contexts.encode(body.contexts);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(100, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -2573,7 +2573,7 @@ function encode_set_thread_context_request(body: T.SetThreadContextRequest, head
 
 function encode_set_thread_context_reply(body: T.SetThreadContextReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeInt32LE(body.self, 8);
@@ -2583,7 +2583,7 @@ function encode_set_thread_context_reply(body: T.SetThreadContextReply, headerWo
 
 function encode_get_selector_entry_request(body: T.GetSelectorEntryRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(101, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -2595,7 +2595,7 @@ function encode_get_selector_entry_request(body: T.GetSelectorEntryRequest, head
 
 function encode_get_selector_entry_reply(body: T.GetSelectorEntryReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.base, 8);
@@ -2608,7 +2608,7 @@ function encode_get_selector_entry_reply(body: T.GetSelectorEntryReply, headerWo
 function encode_add_atom_request(body: T.AddAtomRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_unicode_str.encode(body.name);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(102, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -2621,7 +2621,7 @@ function encode_add_atom_request(body: T.AddAtomRequest, headerWord: number, ext
 
 function encode_add_atom_reply(body: T.AddAtomReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.atom, 8);
@@ -2631,7 +2631,7 @@ function encode_add_atom_reply(body: T.AddAtomReply, headerWord: number, extra?:
 
 function encode_delete_atom_request(body: T.DeleteAtomRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(103, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -2642,7 +2642,7 @@ function encode_delete_atom_request(body: T.DeleteAtomRequest, headerWord: numbe
 
 function encode_delete_atom_reply(body: T.DeleteAtomReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -2652,7 +2652,7 @@ function encode_delete_atom_reply(body: T.DeleteAtomReply, headerWord: number, e
 function encode_find_atom_request(body: T.FindAtomRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_unicode_str.encode(body.name);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(104, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -2665,7 +2665,7 @@ function encode_find_atom_request(body: T.FindAtomRequest, headerWord: number, e
 
 function encode_find_atom_reply(body: T.FindAtomReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.atom, 8);
@@ -2675,7 +2675,7 @@ function encode_find_atom_reply(body: T.FindAtomReply, headerWord: number, extra
 
 function encode_get_atom_information_request(body: T.GetAtomInformationRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(105, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -2687,7 +2687,7 @@ function encode_get_atom_information_request(body: T.GetAtomInformationRequest, 
 function encode_get_atom_information_reply(body: T.GetAtomInformationReply, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_unicode_str.encode(body.name);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeInt32LE(body.count, 8);
@@ -2702,7 +2702,7 @@ function encode_get_atom_information_reply(body: T.GetAtomInformationReply, head
 
 function encode_get_msg_queue_request(body: T.GetMsgQueueRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(106, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -2712,7 +2712,7 @@ function encode_get_msg_queue_request(body: T.GetMsgQueueRequest, headerWord: nu
 
 function encode_get_msg_queue_reply(body: T.GetMsgQueueReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.handle, 8);
@@ -2722,7 +2722,7 @@ function encode_get_msg_queue_reply(body: T.GetMsgQueueReply, headerWord: number
 
 function encode_set_queue_fd_request(body: T.SetQueueFdRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(107, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -2733,7 +2733,7 @@ function encode_set_queue_fd_request(body: T.SetQueueFdRequest, headerWord: numb
 
 function encode_set_queue_fd_reply(body: T.SetQueueFdReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -2742,7 +2742,7 @@ function encode_set_queue_fd_reply(body: T.SetQueueFdReply, headerWord: number, 
 
 function encode_set_queue_mask_request(body: T.SetQueueMaskRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(108, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -2755,7 +2755,7 @@ function encode_set_queue_mask_request(body: T.SetQueueMaskRequest, headerWord: 
 
 function encode_set_queue_mask_reply(body: T.SetQueueMaskReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.wake_bits, 8);
@@ -2766,7 +2766,7 @@ function encode_set_queue_mask_reply(body: T.SetQueueMaskReply, headerWord: numb
 
 function encode_get_queue_status_request(body: T.GetQueueStatusRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(109, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -2777,7 +2777,7 @@ function encode_get_queue_status_request(body: T.GetQueueStatusRequest, headerWo
 
 function encode_get_queue_status_reply(body: T.GetQueueStatusReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.wake_bits, 8);
@@ -2788,7 +2788,7 @@ function encode_get_queue_status_reply(body: T.GetQueueStatusReply, headerWord: 
 
 function encode_get_process_idle_event_request(body: T.GetProcessIdleEventRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(110, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -2799,7 +2799,7 @@ function encode_get_process_idle_event_request(body: T.GetProcessIdleEventReques
 
 function encode_get_process_idle_event_reply(body: T.GetProcessIdleEventReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.event, 8);
@@ -2810,7 +2810,7 @@ function encode_get_process_idle_event_reply(body: T.GetProcessIdleEventReply, h
 function encode_send_message_request(body: T.SendMessageRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_message_data.encode(body.data);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(111, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -2831,7 +2831,7 @@ function encode_send_message_request(body: T.SendMessageRequest, headerWord: num
 
 function encode_send_message_reply(body: T.SendMessageReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -2840,7 +2840,7 @@ function encode_send_message_reply(body: T.SendMessageReply, headerWord: number,
 
 function encode_post_quit_message_request(body: T.PostQuitMessageRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(112, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -2851,7 +2851,7 @@ function encode_post_quit_message_request(body: T.PostQuitMessageRequest, header
 
 function encode_post_quit_message_reply(body: T.PostQuitMessageReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -2861,7 +2861,7 @@ function encode_post_quit_message_reply(body: T.PostQuitMessageReply, headerWord
 function encode_send_hardware_message_request(body: T.SendHardwareMessageRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_bytes.encode(body.report);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(113, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -2878,7 +2878,7 @@ function encode_send_hardware_message_request(body: T.SendHardwareMessageRequest
 function encode_send_hardware_message_reply(body: T.SendHardwareMessageReply, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_bytes.encode(body.keystate);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeInt32LE(body.wait, 8);
@@ -2895,7 +2895,7 @@ function encode_send_hardware_message_reply(body: T.SendHardwareMessageReply, he
 
 function encode_get_message_request(body: T.GetMessageRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(114, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -2913,7 +2913,7 @@ function encode_get_message_request(body: T.GetMessageRequest, headerWord: numbe
 function encode_get_message_reply(body: T.GetMessageReply, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_message_data.encode(body.data);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.win, 8);
@@ -2936,7 +2936,7 @@ function encode_get_message_reply(body: T.GetMessageReply, headerWord: number, e
 function encode_reply_message_request(body: T.ReplyMessageRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_bytes.encode(body.data);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(115, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -2951,7 +2951,7 @@ function encode_reply_message_request(body: T.ReplyMessageRequest, headerWord: n
 
 function encode_reply_message_reply(body: T.ReplyMessageReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -2960,7 +2960,7 @@ function encode_reply_message_reply(body: T.ReplyMessageReply, headerWord: numbe
 
 function encode_accept_hardware_message_request(body: T.AcceptHardwareMessageRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(116, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -2971,7 +2971,7 @@ function encode_accept_hardware_message_request(body: T.AcceptHardwareMessageReq
 
 function encode_accept_hardware_message_reply(body: T.AcceptHardwareMessageReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -2980,7 +2980,7 @@ function encode_accept_hardware_message_reply(body: T.AcceptHardwareMessageReply
 
 function encode_get_message_reply_request(body: T.GetMessageReplyRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(117, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -2992,7 +2992,7 @@ function encode_get_message_reply_request(body: T.GetMessageReplyRequest, header
 function encode_get_message_reply_reply(body: T.GetMessageReplyReply, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_bytes.encode(body.data);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeBigUInt64LE(body.result, 8);
@@ -3005,7 +3005,7 @@ function encode_get_message_reply_reply(body: T.GetMessageReplyReply, headerWord
 
 function encode_set_win_timer_request(body: T.SetWinTimerRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(118, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -3020,7 +3020,7 @@ function encode_set_win_timer_request(body: T.SetWinTimerRequest, headerWord: nu
 
 function encode_set_win_timer_reply(body: T.SetWinTimerReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeBigUInt64LE(body.id, 8);
@@ -3030,7 +3030,7 @@ function encode_set_win_timer_reply(body: T.SetWinTimerReply, headerWord: number
 
 function encode_kill_win_timer_request(body: T.KillWinTimerRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(119, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -3043,7 +3043,7 @@ function encode_kill_win_timer_request(body: T.KillWinTimerRequest, headerWord: 
 
 function encode_kill_win_timer_reply(body: T.KillWinTimerReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -3052,7 +3052,7 @@ function encode_kill_win_timer_reply(body: T.KillWinTimerReply, headerWord: numb
 
 function encode_is_window_hung_request(body: T.IsWindowHungRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(120, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -3063,7 +3063,7 @@ function encode_is_window_hung_request(body: T.IsWindowHungRequest, headerWord: 
 
 function encode_is_window_hung_reply(body: T.IsWindowHungReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeInt32LE(body.is_hung, 8);
@@ -3073,7 +3073,7 @@ function encode_is_window_hung_reply(body: T.IsWindowHungReply, headerWord: numb
 
 function encode_get_serial_info_request(body: T.GetSerialInfoRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(121, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -3085,7 +3085,7 @@ function encode_get_serial_info_request(body: T.GetSerialInfoRequest, headerWord
 
 function encode_get_serial_info_reply(body: T.GetSerialInfoReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.eventmask, 8);
@@ -3097,7 +3097,7 @@ function encode_get_serial_info_reply(body: T.GetSerialInfoReply, headerWord: nu
 
 function encode_set_serial_info_request(body: T.SetSerialInfoRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(122, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -3109,7 +3109,7 @@ function encode_set_serial_info_request(body: T.SetSerialInfoRequest, headerWord
 
 function encode_set_serial_info_reply(body: T.SetSerialInfoReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -3118,7 +3118,7 @@ function encode_set_serial_info_reply(body: T.SetSerialInfoReply, headerWord: nu
 
 function encode_cancel_sync_request(body: T.CancelSyncRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(123, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -3130,7 +3130,7 @@ function encode_cancel_sync_request(body: T.CancelSyncRequest, headerWord: numbe
 
 function encode_cancel_sync_reply(body: T.CancelSyncReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -3139,7 +3139,7 @@ function encode_cancel_sync_reply(body: T.CancelSyncReply, headerWord: number, e
 
 function encode_register_async_request(body: T.RegisterAsyncRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(124, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -3152,7 +3152,7 @@ function encode_register_async_request(body: T.RegisterAsyncRequest, headerWord:
 
 function encode_register_async_reply(body: T.RegisterAsyncReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -3161,7 +3161,7 @@ function encode_register_async_reply(body: T.RegisterAsyncReply, headerWord: num
 
 function encode_cancel_async_request(body: T.CancelAsyncRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(125, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -3174,7 +3174,7 @@ function encode_cancel_async_request(body: T.CancelAsyncRequest, headerWord: num
 
 function encode_cancel_async_reply(body: T.CancelAsyncReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -3183,7 +3183,7 @@ function encode_cancel_async_reply(body: T.CancelAsyncReply, headerWord: number,
 
 function encode_get_async_result_request(body: T.GetAsyncResultRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(126, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -3195,7 +3195,7 @@ function encode_get_async_result_request(body: T.GetAsyncResultRequest, headerWo
 function encode_get_async_result_reply(body: T.GetAsyncResultReply, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_bytes.encode(body.out_data);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   let offset = 64;
@@ -3207,7 +3207,7 @@ function encode_get_async_result_reply(body: T.GetAsyncResultReply, headerWord: 
 
 function encode_set_async_direct_result_request(body: T.SetAsyncDirectResultRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(127, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -3221,7 +3221,7 @@ function encode_set_async_direct_result_request(body: T.SetAsyncDirectResultRequ
 
 function encode_set_async_direct_result_reply(body: T.SetAsyncDirectResultReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.handle, 8);
@@ -3231,7 +3231,7 @@ function encode_set_async_direct_result_reply(body: T.SetAsyncDirectResultReply,
 
 function encode_read_request(body: T.ReadRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(128, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -3244,7 +3244,7 @@ function encode_read_request(body: T.ReadRequest, headerWord: number, extra?: Bu
 function encode_read_reply(body: T.ReadReply, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_bytes.encode(body.data);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.wait, 8);
@@ -3259,7 +3259,7 @@ function encode_read_reply(body: T.ReadReply, headerWord: number, extra?: Buffer
 function encode_write_request(body: T.WriteRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_bytes.encode(body.data);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(129, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -3274,7 +3274,7 @@ function encode_write_request(body: T.WriteRequest, headerWord: number, extra?: 
 
 function encode_write_reply(body: T.WriteReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.wait, 8);
@@ -3287,7 +3287,7 @@ function encode_write_reply(body: T.WriteReply, headerWord: number, extra?: Buff
 function encode_ioctl_request(body: T.IoctlRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_bytes.encode(body.in_data);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(130, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -3303,7 +3303,7 @@ function encode_ioctl_request(body: T.IoctlRequest, headerWord: number, extra?: 
 function encode_ioctl_reply(body: T.IoctlReply, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_bytes.encode(body.out_data);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.wait, 8);
@@ -3318,7 +3318,7 @@ function encode_ioctl_reply(body: T.IoctlReply, headerWord: number, extra?: Buff
 function encode_set_irp_result_request(body: T.SetIrpResultRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_bytes.encode(body.data);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(131, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -3334,7 +3334,7 @@ function encode_set_irp_result_request(body: T.SetIrpResultRequest, headerWord: 
 
 function encode_set_irp_result_reply(body: T.SetIrpResultReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -3344,7 +3344,7 @@ function encode_set_irp_result_reply(body: T.SetIrpResultReply, headerWord: numb
 function encode_create_named_pipe_request(body: T.CreateNamedPipeRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_object_attributes.encode(body.objattr);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(132, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -3365,7 +3365,7 @@ function encode_create_named_pipe_request(body: T.CreateNamedPipeRequest, header
 
 function encode_create_named_pipe_reply(body: T.CreateNamedPipeReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.handle, 8);
@@ -3375,7 +3375,7 @@ function encode_create_named_pipe_reply(body: T.CreateNamedPipeReply, headerWord
 
 function encode_set_named_pipe_info_request(body: T.SetNamedPipeInfoRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(133, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -3387,7 +3387,7 @@ function encode_set_named_pipe_info_request(body: T.SetNamedPipeInfoRequest, hea
 
 function encode_set_named_pipe_info_reply(body: T.SetNamedPipeInfoReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -3397,7 +3397,7 @@ function encode_set_named_pipe_info_reply(body: T.SetNamedPipeInfoReply, headerW
 function encode_create_window_request(body: T.CreateWindowRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_unicode_str.encode(body.class);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(134, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -3418,7 +3418,7 @@ function encode_create_window_request(body: T.CreateWindowRequest, headerWord: n
 
 function encode_create_window_reply(body: T.CreateWindowReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.handle, 8);
@@ -3434,7 +3434,7 @@ function encode_create_window_reply(body: T.CreateWindowReply, headerWord: numbe
 
 function encode_destroy_window_request(body: T.DestroyWindowRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(135, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -3445,7 +3445,7 @@ function encode_destroy_window_request(body: T.DestroyWindowRequest, headerWord:
 
 function encode_destroy_window_reply(body: T.DestroyWindowReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -3454,7 +3454,7 @@ function encode_destroy_window_reply(body: T.DestroyWindowReply, headerWord: num
 
 function encode_get_desktop_window_request(body: T.GetDesktopWindowRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(136, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -3465,7 +3465,7 @@ function encode_get_desktop_window_request(body: T.GetDesktopWindowRequest, head
 
 function encode_get_desktop_window_reply(body: T.GetDesktopWindowReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.top_window, 8);
@@ -3476,7 +3476,7 @@ function encode_get_desktop_window_reply(body: T.GetDesktopWindowReply, headerWo
 
 function encode_set_window_owner_request(body: T.SetWindowOwnerRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(137, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -3488,7 +3488,7 @@ function encode_set_window_owner_request(body: T.SetWindowOwnerRequest, headerWo
 
 function encode_set_window_owner_reply(body: T.SetWindowOwnerReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.full_owner, 8);
@@ -3499,7 +3499,7 @@ function encode_set_window_owner_reply(body: T.SetWindowOwnerReply, headerWord: 
 
 function encode_get_window_info_request(body: T.GetWindowInfoRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(138, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -3510,7 +3510,7 @@ function encode_get_window_info_request(body: T.GetWindowInfoRequest, headerWord
 
 function encode_get_window_info_reply(body: T.GetWindowInfoReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.full_handle, 8);
@@ -3527,7 +3527,7 @@ function encode_get_window_info_reply(body: T.GetWindowInfoReply, headerWord: nu
 
 function encode_set_window_info_request(body: T.SetWindowInfoRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(139, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -3547,7 +3547,7 @@ function encode_set_window_info_request(body: T.SetWindowInfoRequest, headerWord
 
 function encode_set_window_info_reply(body: T.SetWindowInfoReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.old_style, 8);
@@ -3562,7 +3562,7 @@ function encode_set_window_info_reply(body: T.SetWindowInfoReply, headerWord: nu
 
 function encode_set_parent_request(body: T.SetParentRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(140, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -3574,7 +3574,7 @@ function encode_set_parent_request(body: T.SetParentRequest, headerWord: number,
 
 function encode_set_parent_reply(body: T.SetParentReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.old_parent, 8);
@@ -3587,7 +3587,7 @@ function encode_set_parent_reply(body: T.SetParentReply, headerWord: number, ext
 
 function encode_get_window_parents_request(body: T.GetWindowParentsRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(141, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -3599,7 +3599,7 @@ function encode_get_window_parents_request(body: T.GetWindowParentsRequest, head
 function encode_get_window_parents_reply(body: T.GetWindowParentsReply, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_user_handles.encode(body.parents);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeInt32LE(body.count, 8);
@@ -3613,7 +3613,7 @@ function encode_get_window_parents_reply(body: T.GetWindowParentsReply, headerWo
 function encode_get_window_children_request(body: T.GetWindowChildrenRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_unicode_str.encode(body.class);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(142, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -3631,7 +3631,7 @@ function encode_get_window_children_request(body: T.GetWindowChildrenRequest, he
 function encode_get_window_children_reply(body: T.GetWindowChildrenReply, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_user_handles.encode(body.children);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeInt32LE(body.count, 8);
@@ -3644,7 +3644,7 @@ function encode_get_window_children_reply(body: T.GetWindowChildrenReply, header
 
 function encode_get_window_children_from_point_request(body: T.GetWindowChildrenFromPointRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(143, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -3659,7 +3659,7 @@ function encode_get_window_children_from_point_request(body: T.GetWindowChildren
 function encode_get_window_children_from_point_reply(body: T.GetWindowChildrenFromPointReply, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_user_handles.encode(body.children);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeInt32LE(body.count, 8);
@@ -3672,7 +3672,7 @@ function encode_get_window_children_from_point_reply(body: T.GetWindowChildrenFr
 
 function encode_get_window_tree_request(body: T.GetWindowTreeRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(144, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -3683,7 +3683,7 @@ function encode_get_window_tree_request(body: T.GetWindowTreeRequest, headerWord
 
 function encode_get_window_tree_reply(body: T.GetWindowTreeReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.parent, 8);
@@ -3701,7 +3701,7 @@ function encode_get_window_tree_reply(body: T.GetWindowTreeReply, headerWord: nu
 function encode_set_window_pos_request(body: T.SetWindowPosRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_rectangles.encode(body.valid);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(145, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -3720,7 +3720,7 @@ function encode_set_window_pos_request(body: T.SetWindowPosRequest, headerWord: 
 
 function encode_set_window_pos_reply(body: T.SetWindowPosReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.new_style, 8);
@@ -3733,7 +3733,7 @@ function encode_set_window_pos_reply(body: T.SetWindowPosReply, headerWord: numb
 
 function encode_get_window_rectangles_request(body: T.GetWindowRectanglesRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(146, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -3746,7 +3746,7 @@ function encode_get_window_rectangles_request(body: T.GetWindowRectanglesRequest
 
 function encode_get_window_rectangles_reply(body: T.GetWindowRectanglesReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   K_rectangle_t.encode(body.window, frame, 8);
@@ -3757,7 +3757,7 @@ function encode_get_window_rectangles_reply(body: T.GetWindowRectanglesReply, he
 
 function encode_get_window_text_request(body: T.GetWindowTextRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(147, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -3769,7 +3769,7 @@ function encode_get_window_text_request(body: T.GetWindowTextRequest, headerWord
 function encode_get_window_text_reply(body: T.GetWindowTextReply, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_unicode_str.encode(body.text);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.length, 8);
@@ -3783,7 +3783,7 @@ function encode_get_window_text_reply(body: T.GetWindowTextReply, headerWord: nu
 function encode_set_window_text_request(body: T.SetWindowTextRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_unicode_str.encode(body.text);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(148, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -3797,7 +3797,7 @@ function encode_set_window_text_request(body: T.SetWindowTextRequest, headerWord
 
 function encode_set_window_text_reply(body: T.SetWindowTextReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -3806,7 +3806,7 @@ function encode_set_window_text_reply(body: T.SetWindowTextReply, headerWord: nu
 
 function encode_get_windows_offset_request(body: T.GetWindowsOffsetRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(149, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -3819,7 +3819,7 @@ function encode_get_windows_offset_request(body: T.GetWindowsOffsetRequest, head
 
 function encode_get_windows_offset_reply(body: T.GetWindowsOffsetReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeInt32LE(body.x, 8);
@@ -3831,7 +3831,7 @@ function encode_get_windows_offset_reply(body: T.GetWindowsOffsetReply, headerWo
 
 function encode_get_visible_region_request(body: T.GetVisibleRegionRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(150, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -3844,7 +3844,7 @@ function encode_get_visible_region_request(body: T.GetVisibleRegionRequest, head
 function encode_get_visible_region_reply(body: T.GetVisibleRegionReply, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_rectangles.encode(body.region);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.top_win, 8);
@@ -3861,7 +3861,7 @@ function encode_get_visible_region_reply(body: T.GetVisibleRegionReply, headerWo
 
 function encode_get_surface_region_request(body: T.GetSurfaceRegionRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(151, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -3873,7 +3873,7 @@ function encode_get_surface_region_request(body: T.GetSurfaceRegionRequest, head
 function encode_get_surface_region_reply(body: T.GetSurfaceRegionReply, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_rectangles.encode(body.region);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   K_rectangle_t.encode(body.visible_rect, frame, 8);
@@ -3887,7 +3887,7 @@ function encode_get_surface_region_reply(body: T.GetSurfaceRegionReply, headerWo
 
 function encode_get_window_region_request(body: T.GetWindowRegionRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(152, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -3899,7 +3899,7 @@ function encode_get_window_region_request(body: T.GetWindowRegionRequest, header
 function encode_get_window_region_reply(body: T.GetWindowRegionReply, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_rectangles.encode(body.region);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.total_size, 8);
@@ -3913,7 +3913,7 @@ function encode_get_window_region_reply(body: T.GetWindowRegionReply, headerWord
 function encode_set_window_region_request(body: T.SetWindowRegionRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_rectangles.encode(body.region);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(153, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -3928,7 +3928,7 @@ function encode_set_window_region_request(body: T.SetWindowRegionRequest, header
 
 function encode_set_window_region_reply(body: T.SetWindowRegionReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -3937,7 +3937,7 @@ function encode_set_window_region_reply(body: T.SetWindowRegionReply, headerWord
 
 function encode_get_update_region_request(body: T.GetUpdateRegionRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(154, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -3951,7 +3951,7 @@ function encode_get_update_region_request(body: T.GetUpdateRegionRequest, header
 function encode_get_update_region_reply(body: T.GetUpdateRegionReply, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_rectangles.encode(body.region);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.child, 8);
@@ -3966,7 +3966,7 @@ function encode_get_update_region_reply(body: T.GetUpdateRegionReply, headerWord
 
 function encode_update_window_zorder_request(body: T.UpdateWindowZorderRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(155, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -3978,7 +3978,7 @@ function encode_update_window_zorder_request(body: T.UpdateWindowZorderRequest, 
 
 function encode_update_window_zorder_reply(body: T.UpdateWindowZorderReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -3988,7 +3988,7 @@ function encode_update_window_zorder_reply(body: T.UpdateWindowZorderReply, head
 function encode_redraw_window_request(body: T.RedrawWindowRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_rectangles.encode(body.region);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(156, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -4003,7 +4003,7 @@ function encode_redraw_window_request(body: T.RedrawWindowRequest, headerWord: n
 
 function encode_redraw_window_reply(body: T.RedrawWindowReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -4013,7 +4013,7 @@ function encode_redraw_window_reply(body: T.RedrawWindowReply, headerWord: numbe
 function encode_set_window_property_request(body: T.SetWindowPropertyRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_unicode_str.encode(body.name);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(157, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -4029,7 +4029,7 @@ function encode_set_window_property_request(body: T.SetWindowPropertyRequest, he
 
 function encode_set_window_property_reply(body: T.SetWindowPropertyReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -4039,7 +4039,7 @@ function encode_set_window_property_reply(body: T.SetWindowPropertyReply, header
 function encode_remove_window_property_request(body: T.RemoveWindowPropertyRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_unicode_str.encode(body.name);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(158, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -4054,7 +4054,7 @@ function encode_remove_window_property_request(body: T.RemoveWindowPropertyReque
 
 function encode_remove_window_property_reply(body: T.RemoveWindowPropertyReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeBigUInt64LE(body.data, 8);
@@ -4065,7 +4065,7 @@ function encode_remove_window_property_reply(body: T.RemoveWindowPropertyReply, 
 function encode_get_window_property_request(body: T.GetWindowPropertyRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_unicode_str.encode(body.name);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(159, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -4080,7 +4080,7 @@ function encode_get_window_property_request(body: T.GetWindowPropertyRequest, he
 
 function encode_get_window_property_reply(body: T.GetWindowPropertyReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeBigUInt64LE(body.data, 8);
@@ -4090,7 +4090,7 @@ function encode_get_window_property_reply(body: T.GetWindowPropertyReply, header
 
 function encode_get_window_properties_request(body: T.GetWindowPropertiesRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(160, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -4102,7 +4102,7 @@ function encode_get_window_properties_request(body: T.GetWindowPropertiesRequest
 function encode_get_window_properties_reply(body: T.GetWindowPropertiesReply, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_properties.encode(body.props);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeInt32LE(body.total, 8);
@@ -4116,7 +4116,7 @@ function encode_get_window_properties_reply(body: T.GetWindowPropertiesReply, he
 function encode_create_winstation_request(body: T.CreateWinstationRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_unicode_str.encode(body.name);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(161, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -4133,7 +4133,7 @@ function encode_create_winstation_request(body: T.CreateWinstationRequest, heade
 
 function encode_create_winstation_reply(body: T.CreateWinstationReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.handle, 8);
@@ -4144,7 +4144,7 @@ function encode_create_winstation_reply(body: T.CreateWinstationReply, headerWor
 function encode_open_winstation_request(body: T.OpenWinstationRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_unicode_str.encode(body.name);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(162, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -4160,7 +4160,7 @@ function encode_open_winstation_request(body: T.OpenWinstationRequest, headerWor
 
 function encode_open_winstation_reply(body: T.OpenWinstationReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.handle, 8);
@@ -4170,7 +4170,7 @@ function encode_open_winstation_reply(body: T.OpenWinstationReply, headerWord: n
 
 function encode_close_winstation_request(body: T.CloseWinstationRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(163, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -4181,7 +4181,7 @@ function encode_close_winstation_request(body: T.CloseWinstationRequest, headerW
 
 function encode_close_winstation_reply(body: T.CloseWinstationReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -4190,7 +4190,7 @@ function encode_close_winstation_reply(body: T.CloseWinstationReply, headerWord:
 
 function encode_get_process_winstation_request(body: T.GetProcessWinstationRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(164, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -4200,7 +4200,7 @@ function encode_get_process_winstation_request(body: T.GetProcessWinstationReque
 
 function encode_get_process_winstation_reply(body: T.GetProcessWinstationReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.handle, 8);
@@ -4210,7 +4210,7 @@ function encode_get_process_winstation_reply(body: T.GetProcessWinstationReply, 
 
 function encode_set_process_winstation_request(body: T.SetProcessWinstationRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(165, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -4221,7 +4221,7 @@ function encode_set_process_winstation_request(body: T.SetProcessWinstationReque
 
 function encode_set_process_winstation_reply(body: T.SetProcessWinstationReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -4230,7 +4230,7 @@ function encode_set_process_winstation_reply(body: T.SetProcessWinstationReply, 
 
 function encode_enum_winstation_request(body: T.EnumWinstationRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(166, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -4242,7 +4242,7 @@ function encode_enum_winstation_request(body: T.EnumWinstationRequest, headerWor
 function encode_enum_winstation_reply(body: T.EnumWinstationReply, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_unicode_str.encode(body.name);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.next, 8);
@@ -4256,7 +4256,7 @@ function encode_enum_winstation_reply(body: T.EnumWinstationReply, headerWord: n
 function encode_create_desktop_request(body: T.CreateDesktopRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_unicode_str.encode(body.name);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(167, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -4272,7 +4272,7 @@ function encode_create_desktop_request(body: T.CreateDesktopRequest, headerWord:
 
 function encode_create_desktop_reply(body: T.CreateDesktopReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.handle, 8);
@@ -4283,7 +4283,7 @@ function encode_create_desktop_reply(body: T.CreateDesktopReply, headerWord: num
 function encode_open_desktop_request(body: T.OpenDesktopRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_unicode_str.encode(body.name);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(168, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -4300,7 +4300,7 @@ function encode_open_desktop_request(body: T.OpenDesktopRequest, headerWord: num
 
 function encode_open_desktop_reply(body: T.OpenDesktopReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.handle, 8);
@@ -4310,7 +4310,7 @@ function encode_open_desktop_reply(body: T.OpenDesktopReply, headerWord: number,
 
 function encode_open_input_desktop_request(body: T.OpenInputDesktopRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(169, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -4323,7 +4323,7 @@ function encode_open_input_desktop_request(body: T.OpenInputDesktopRequest, head
 
 function encode_open_input_desktop_reply(body: T.OpenInputDesktopReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.handle, 8);
@@ -4333,7 +4333,7 @@ function encode_open_input_desktop_reply(body: T.OpenInputDesktopReply, headerWo
 
 function encode_close_desktop_request(body: T.CloseDesktopRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(170, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -4344,7 +4344,7 @@ function encode_close_desktop_request(body: T.CloseDesktopRequest, headerWord: n
 
 function encode_close_desktop_reply(body: T.CloseDesktopReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -4353,7 +4353,7 @@ function encode_close_desktop_reply(body: T.CloseDesktopReply, headerWord: numbe
 
 function encode_get_thread_desktop_request(body: T.GetThreadDesktopRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(171, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -4364,7 +4364,7 @@ function encode_get_thread_desktop_request(body: T.GetThreadDesktopRequest, head
 
 function encode_get_thread_desktop_reply(body: T.GetThreadDesktopReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.handle, 8);
@@ -4374,7 +4374,7 @@ function encode_get_thread_desktop_reply(body: T.GetThreadDesktopReply, headerWo
 
 function encode_set_thread_desktop_request(body: T.SetThreadDesktopRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(172, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -4385,7 +4385,7 @@ function encode_set_thread_desktop_request(body: T.SetThreadDesktopRequest, head
 
 function encode_set_thread_desktop_reply(body: T.SetThreadDesktopReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -4394,7 +4394,7 @@ function encode_set_thread_desktop_reply(body: T.SetThreadDesktopReply, headerWo
 
 function encode_enum_desktop_request(body: T.EnumDesktopRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(173, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -4407,7 +4407,7 @@ function encode_enum_desktop_request(body: T.EnumDesktopRequest, headerWord: num
 function encode_enum_desktop_reply(body: T.EnumDesktopReply, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_unicode_str.encode(body.name);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.next, 8);
@@ -4420,7 +4420,7 @@ function encode_enum_desktop_reply(body: T.EnumDesktopReply, headerWord: number,
 
 function encode_set_user_object_info_request(body: T.SetUserObjectInfoRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(174, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -4434,7 +4434,7 @@ function encode_set_user_object_info_request(body: T.SetUserObjectInfoRequest, h
 function encode_set_user_object_info_reply(body: T.SetUserObjectInfoReply, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_unicode_str.encode(body.name);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeInt32LE(body.is_desktop, 8);
@@ -4448,7 +4448,7 @@ function encode_set_user_object_info_reply(body: T.SetUserObjectInfoReply, heade
 
 function encode_register_hotkey_request(body: T.RegisterHotkeyRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(175, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -4462,7 +4462,7 @@ function encode_register_hotkey_request(body: T.RegisterHotkeyRequest, headerWor
 
 function encode_register_hotkey_reply(body: T.RegisterHotkeyReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeInt32LE(body.replaced, 8);
@@ -4474,7 +4474,7 @@ function encode_register_hotkey_reply(body: T.RegisterHotkeyReply, headerWord: n
 
 function encode_unregister_hotkey_request(body: T.UnregisterHotkeyRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(176, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -4486,7 +4486,7 @@ function encode_unregister_hotkey_request(body: T.UnregisterHotkeyRequest, heade
 
 function encode_unregister_hotkey_reply(body: T.UnregisterHotkeyReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.flags, 8);
@@ -4497,7 +4497,7 @@ function encode_unregister_hotkey_reply(body: T.UnregisterHotkeyReply, headerWor
 
 function encode_attach_thread_input_request(body: T.AttachThreadInputRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(177, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -4510,7 +4510,7 @@ function encode_attach_thread_input_request(body: T.AttachThreadInputRequest, he
 
 function encode_attach_thread_input_reply(body: T.AttachThreadInputReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -4519,7 +4519,7 @@ function encode_attach_thread_input_reply(body: T.AttachThreadInputReply, header
 
 function encode_get_thread_input_request(body: T.GetThreadInputRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(178, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -4530,7 +4530,7 @@ function encode_get_thread_input_request(body: T.GetThreadInputRequest, headerWo
 
 function encode_get_thread_input_reply(body: T.GetThreadInputReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.focus, 8);
@@ -4549,7 +4549,7 @@ function encode_get_thread_input_reply(body: T.GetThreadInputReply, headerWord: 
 
 function encode_get_last_input_time_request(body: T.GetLastInputTimeRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(179, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -4559,7 +4559,7 @@ function encode_get_last_input_time_request(body: T.GetLastInputTimeRequest, hea
 
 function encode_get_last_input_time_reply(body: T.GetLastInputTimeReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.time, 8);
@@ -4569,7 +4569,7 @@ function encode_get_last_input_time_reply(body: T.GetLastInputTimeReply, headerW
 
 function encode_get_key_state_request(body: T.GetKeyStateRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(180, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -4582,7 +4582,7 @@ function encode_get_key_state_request(body: T.GetKeyStateRequest, headerWord: nu
 function encode_get_key_state_reply(body: T.GetKeyStateReply, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_bytes.encode(body.keystate);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt8(body.state, 8);
@@ -4596,7 +4596,7 @@ function encode_get_key_state_reply(body: T.GetKeyStateReply, headerWord: number
 function encode_set_key_state_request(body: T.SetKeyStateRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_bytes.encode(body.keystate);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(181, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -4610,7 +4610,7 @@ function encode_set_key_state_request(body: T.SetKeyStateRequest, headerWord: nu
 
 function encode_set_key_state_reply(body: T.SetKeyStateReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -4619,7 +4619,7 @@ function encode_set_key_state_reply(body: T.SetKeyStateReply, headerWord: number
 
 function encode_set_foreground_window_request(body: T.SetForegroundWindowRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(182, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -4630,7 +4630,7 @@ function encode_set_foreground_window_request(body: T.SetForegroundWindowRequest
 
 function encode_set_foreground_window_reply(body: T.SetForegroundWindowReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.previous, 8);
@@ -4642,7 +4642,7 @@ function encode_set_foreground_window_reply(body: T.SetForegroundWindowReply, he
 
 function encode_set_focus_window_request(body: T.SetFocusWindowRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(183, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -4653,7 +4653,7 @@ function encode_set_focus_window_request(body: T.SetFocusWindowRequest, headerWo
 
 function encode_set_focus_window_reply(body: T.SetFocusWindowReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.previous, 8);
@@ -4663,7 +4663,7 @@ function encode_set_focus_window_reply(body: T.SetFocusWindowReply, headerWord: 
 
 function encode_set_active_window_request(body: T.SetActiveWindowRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(184, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -4674,7 +4674,7 @@ function encode_set_active_window_request(body: T.SetActiveWindowRequest, header
 
 function encode_set_active_window_reply(body: T.SetActiveWindowReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.previous, 8);
@@ -4684,7 +4684,7 @@ function encode_set_active_window_reply(body: T.SetActiveWindowReply, headerWord
 
 function encode_set_capture_window_request(body: T.SetCaptureWindowRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(185, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -4696,7 +4696,7 @@ function encode_set_capture_window_request(body: T.SetCaptureWindowRequest, head
 
 function encode_set_capture_window_reply(body: T.SetCaptureWindowReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.previous, 8);
@@ -4707,7 +4707,7 @@ function encode_set_capture_window_reply(body: T.SetCaptureWindowReply, headerWo
 
 function encode_set_caret_window_request(body: T.SetCaretWindowRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(186, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -4720,7 +4720,7 @@ function encode_set_caret_window_request(body: T.SetCaretWindowRequest, headerWo
 
 function encode_set_caret_window_reply(body: T.SetCaretWindowReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.previous, 8);
@@ -4733,7 +4733,7 @@ function encode_set_caret_window_reply(body: T.SetCaretWindowReply, headerWord: 
 
 function encode_set_caret_info_request(body: T.SetCaretInfoRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(187, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -4749,7 +4749,7 @@ function encode_set_caret_info_request(body: T.SetCaretInfoRequest, headerWord: 
 
 function encode_set_caret_info_reply(body: T.SetCaretInfoReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.full_handle, 8);
@@ -4763,7 +4763,7 @@ function encode_set_caret_info_reply(body: T.SetCaretInfoReply, headerWord: numb
 function encode_set_hook_request(body: T.SetHookRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_unicode_str.encode(body.module);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(188, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -4784,7 +4784,7 @@ function encode_set_hook_request(body: T.SetHookRequest, headerWord: number, ext
 
 function encode_set_hook_reply(body: T.SetHookReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.handle, 8);
@@ -4795,7 +4795,7 @@ function encode_set_hook_reply(body: T.SetHookReply, headerWord: number, extra?:
 
 function encode_remove_hook_request(body: T.RemoveHookRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(189, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -4808,7 +4808,7 @@ function encode_remove_hook_request(body: T.RemoveHookRequest, headerWord: numbe
 
 function encode_remove_hook_reply(body: T.RemoveHookReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.active_hooks, 8);
@@ -4818,7 +4818,7 @@ function encode_remove_hook_reply(body: T.RemoveHookReply, headerWord: number, e
 
 function encode_start_hook_chain_request(body: T.StartHookChainRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(190, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -4834,7 +4834,7 @@ function encode_start_hook_chain_request(body: T.StartHookChainRequest, headerWo
 function encode_start_hook_chain_reply(body: T.StartHookChainReply, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_unicode_str.encode(body.module);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.handle, 8);
@@ -4852,7 +4852,7 @@ function encode_start_hook_chain_reply(body: T.StartHookChainReply, headerWord: 
 
 function encode_finish_hook_chain_request(body: T.FinishHookChainRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(191, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -4863,7 +4863,7 @@ function encode_finish_hook_chain_request(body: T.FinishHookChainRequest, header
 
 function encode_finish_hook_chain_reply(body: T.FinishHookChainReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -4872,7 +4872,7 @@ function encode_finish_hook_chain_reply(body: T.FinishHookChainReply, headerWord
 
 function encode_get_hook_info_request(body: T.GetHookInfoRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(192, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -4889,7 +4889,7 @@ function encode_get_hook_info_request(body: T.GetHookInfoRequest, headerWord: nu
 function encode_get_hook_info_reply(body: T.GetHookInfoReply, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_unicode_str.encode(body.module);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.handle, 8);
@@ -4908,7 +4908,7 @@ function encode_get_hook_info_reply(body: T.GetHookInfoReply, headerWord: number
 function encode_create_class_request(body: T.CreateClassRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_unicode_str.encode(body.name);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(193, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -4929,7 +4929,7 @@ function encode_create_class_request(body: T.CreateClassRequest, headerWord: num
 
 function encode_create_class_reply(body: T.CreateClassReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.atom, 8);
@@ -4940,7 +4940,7 @@ function encode_create_class_reply(body: T.CreateClassReply, headerWord: number,
 function encode_destroy_class_request(body: T.DestroyClassRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_unicode_str.encode(body.name);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(194, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -4955,7 +4955,7 @@ function encode_destroy_class_request(body: T.DestroyClassRequest, headerWord: n
 
 function encode_destroy_class_reply(body: T.DestroyClassReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeBigUInt64LE(body.client_ptr, 8);
@@ -4965,7 +4965,7 @@ function encode_destroy_class_reply(body: T.DestroyClassReply, headerWord: numbe
 
 function encode_set_class_info_request(body: T.SetClassInfoRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(195, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -4984,7 +4984,7 @@ function encode_set_class_info_request(body: T.SetClassInfoRequest, headerWord: 
 
 function encode_set_class_info_reply(body: T.SetClassInfoReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.old_atom, 8);
@@ -5000,7 +5000,7 @@ function encode_set_class_info_reply(body: T.SetClassInfoReply, headerWord: numb
 
 function encode_open_clipboard_request(body: T.OpenClipboardRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(196, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -5011,7 +5011,7 @@ function encode_open_clipboard_request(body: T.OpenClipboardRequest, headerWord:
 
 function encode_open_clipboard_reply(body: T.OpenClipboardReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.owner, 8);
@@ -5021,7 +5021,7 @@ function encode_open_clipboard_reply(body: T.OpenClipboardReply, headerWord: num
 
 function encode_close_clipboard_request(body: T.CloseClipboardRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(197, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -5031,7 +5031,7 @@ function encode_close_clipboard_request(body: T.CloseClipboardRequest, headerWor
 
 function encode_close_clipboard_reply(body: T.CloseClipboardReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.viewer, 8);
@@ -5042,7 +5042,7 @@ function encode_close_clipboard_reply(body: T.CloseClipboardReply, headerWord: n
 
 function encode_empty_clipboard_request(body: T.EmptyClipboardRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(198, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -5052,7 +5052,7 @@ function encode_empty_clipboard_request(body: T.EmptyClipboardRequest, headerWor
 
 function encode_empty_clipboard_reply(body: T.EmptyClipboardReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -5062,7 +5062,7 @@ function encode_empty_clipboard_reply(body: T.EmptyClipboardReply, headerWord: n
 function encode_set_clipboard_data_request(body: T.SetClipboardDataRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_bytes.encode(body.data);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(199, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -5077,7 +5077,7 @@ function encode_set_clipboard_data_request(body: T.SetClipboardDataRequest, head
 
 function encode_set_clipboard_data_reply(body: T.SetClipboardDataReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.seqno, 8);
@@ -5087,7 +5087,7 @@ function encode_set_clipboard_data_reply(body: T.SetClipboardDataReply, headerWo
 
 function encode_get_clipboard_data_request(body: T.GetClipboardDataRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(200, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -5102,7 +5102,7 @@ function encode_get_clipboard_data_request(body: T.GetClipboardDataRequest, head
 function encode_get_clipboard_data_reply(body: T.GetClipboardDataReply, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_bytes.encode(body.data);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.from, 8);
@@ -5118,7 +5118,7 @@ function encode_get_clipboard_data_reply(body: T.GetClipboardDataReply, headerWo
 
 function encode_get_clipboard_formats_request(body: T.GetClipboardFormatsRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(201, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -5130,7 +5130,7 @@ function encode_get_clipboard_formats_request(body: T.GetClipboardFormatsRequest
 function encode_get_clipboard_formats_reply(body: T.GetClipboardFormatsReply, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_uints.encode(body.formats);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.count, 8);
@@ -5143,7 +5143,7 @@ function encode_get_clipboard_formats_reply(body: T.GetClipboardFormatsReply, he
 
 function encode_enum_clipboard_formats_request(body: T.EnumClipboardFormatsRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(202, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -5154,7 +5154,7 @@ function encode_enum_clipboard_formats_request(body: T.EnumClipboardFormatsReque
 
 function encode_enum_clipboard_formats_reply(body: T.EnumClipboardFormatsReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.format, 8);
@@ -5164,7 +5164,7 @@ function encode_enum_clipboard_formats_reply(body: T.EnumClipboardFormatsReply, 
 
 function encode_release_clipboard_request(body: T.ReleaseClipboardRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(203, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -5175,7 +5175,7 @@ function encode_release_clipboard_request(body: T.ReleaseClipboardRequest, heade
 
 function encode_release_clipboard_reply(body: T.ReleaseClipboardReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.viewer, 8);
@@ -5186,7 +5186,7 @@ function encode_release_clipboard_reply(body: T.ReleaseClipboardReply, headerWor
 
 function encode_get_clipboard_info_request(body: T.GetClipboardInfoRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(204, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -5196,7 +5196,7 @@ function encode_get_clipboard_info_request(body: T.GetClipboardInfoRequest, head
 
 function encode_get_clipboard_info_reply(body: T.GetClipboardInfoReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.window, 8);
@@ -5209,7 +5209,7 @@ function encode_get_clipboard_info_reply(body: T.GetClipboardInfoReply, headerWo
 
 function encode_set_clipboard_viewer_request(body: T.SetClipboardViewerRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(205, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -5221,7 +5221,7 @@ function encode_set_clipboard_viewer_request(body: T.SetClipboardViewerRequest, 
 
 function encode_set_clipboard_viewer_reply(body: T.SetClipboardViewerReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.old_viewer, 8);
@@ -5232,7 +5232,7 @@ function encode_set_clipboard_viewer_reply(body: T.SetClipboardViewerReply, head
 
 function encode_add_clipboard_listener_request(body: T.AddClipboardListenerRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(206, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -5243,7 +5243,7 @@ function encode_add_clipboard_listener_request(body: T.AddClipboardListenerReque
 
 function encode_add_clipboard_listener_reply(body: T.AddClipboardListenerReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -5252,7 +5252,7 @@ function encode_add_clipboard_listener_reply(body: T.AddClipboardListenerReply, 
 
 function encode_remove_clipboard_listener_request(body: T.RemoveClipboardListenerRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(207, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -5263,7 +5263,7 @@ function encode_remove_clipboard_listener_request(body: T.RemoveClipboardListene
 
 function encode_remove_clipboard_listener_reply(body: T.RemoveClipboardListenerReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -5272,7 +5272,7 @@ function encode_remove_clipboard_listener_reply(body: T.RemoveClipboardListenerR
 
 function encode_open_token_request(body: T.OpenTokenRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(208, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -5286,7 +5286,7 @@ function encode_open_token_request(body: T.OpenTokenRequest, headerWord: number,
 
 function encode_open_token_reply(body: T.OpenTokenReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.token, 8);
@@ -5296,7 +5296,7 @@ function encode_open_token_reply(body: T.OpenTokenReply, headerWord: number, ext
 
 function encode_set_global_windows_request(body: T.SetGlobalWindowsRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(209, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -5311,7 +5311,7 @@ function encode_set_global_windows_request(body: T.SetGlobalWindowsRequest, head
 
 function encode_set_global_windows_reply(body: T.SetGlobalWindowsReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.old_shell_window, 8);
@@ -5325,7 +5325,7 @@ function encode_set_global_windows_reply(body: T.SetGlobalWindowsReply, headerWo
 function encode_adjust_token_privileges_request(body: T.AdjustTokenPrivilegesRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_luid_attr.encode(body.privileges);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(210, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -5342,7 +5342,7 @@ function encode_adjust_token_privileges_request(body: T.AdjustTokenPrivilegesReq
 function encode_adjust_token_privileges_reply(body: T.AdjustTokenPrivilegesReply, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_luid_attr.encode(body.privileges);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.len, 8);
@@ -5355,7 +5355,7 @@ function encode_adjust_token_privileges_reply(body: T.AdjustTokenPrivilegesReply
 
 function encode_get_token_privileges_request(body: T.GetTokenPrivilegesRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(211, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -5367,7 +5367,7 @@ function encode_get_token_privileges_request(body: T.GetTokenPrivilegesRequest, 
 function encode_get_token_privileges_reply(body: T.GetTokenPrivilegesReply, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_luid_attr.encode(body.privileges);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.len, 8);
@@ -5381,7 +5381,7 @@ function encode_get_token_privileges_reply(body: T.GetTokenPrivilegesReply, head
 function encode_check_token_privileges_request(body: T.CheckTokenPrivilegesRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_luid_attr.encode(body.privileges);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(212, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -5397,7 +5397,7 @@ function encode_check_token_privileges_request(body: T.CheckTokenPrivilegesReque
 function encode_check_token_privileges_reply(body: T.CheckTokenPrivilegesReply, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_luid_attr.encode(body.privileges);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeInt32LE(body.has_privileges, 8);
@@ -5411,7 +5411,7 @@ function encode_check_token_privileges_reply(body: T.CheckTokenPrivilegesReply, 
 function encode_duplicate_token_request(body: T.DuplicateTokenRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_object_attributes.encode(body.objattr);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(213, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -5428,7 +5428,7 @@ function encode_duplicate_token_request(body: T.DuplicateTokenRequest, headerWor
 
 function encode_duplicate_token_reply(body: T.DuplicateTokenReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.new_handle, 8);
@@ -5440,7 +5440,7 @@ function encode_filter_token_request(body: T.FilterTokenRequest, headerWord: num
   const v0 = V_luid_attr.encode(body.privileges);
   const v1 = V_sid.encode(body.disable_sids);
   const varSize = v0.length + v1.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(214, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -5458,7 +5458,7 @@ function encode_filter_token_request(body: T.FilterTokenRequest, headerWord: num
 
 function encode_filter_token_reply(body: T.FilterTokenReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.new_handle, 8);
@@ -5469,7 +5469,7 @@ function encode_filter_token_reply(body: T.FilterTokenReply, headerWord: number,
 function encode_access_check_request(body: T.AccessCheckRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_security_descriptor.encode(body.sd);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(215, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -5486,7 +5486,7 @@ function encode_access_check_request(body: T.AccessCheckRequest, headerWord: num
 function encode_access_check_reply(body: T.AccessCheckReply, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_luid_attr.encode(body.privileges);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.access_granted, 8);
@@ -5501,7 +5501,7 @@ function encode_access_check_reply(body: T.AccessCheckReply, headerWord: number,
 
 function encode_get_token_sid_request(body: T.GetTokenSidRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(216, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -5514,7 +5514,7 @@ function encode_get_token_sid_request(body: T.GetTokenSidRequest, headerWord: nu
 function encode_get_token_sid_reply(body: T.GetTokenSidReply, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_sid.encode(body.sid);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.sid_len, 8);
@@ -5527,7 +5527,7 @@ function encode_get_token_sid_reply(body: T.GetTokenSidReply, headerWord: number
 
 function encode_get_token_groups_request(body: T.GetTokenGroupsRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(217, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -5541,7 +5541,7 @@ function encode_get_token_groups_reply(body: T.GetTokenGroupsReply, headerWord: 
   const v0 = V_uints.encode(body.attrs);
   const v1 = V_sids.encode(body.sids);
   const varSize = v0.length + v1.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.attr_len, 8);
@@ -5557,7 +5557,7 @@ function encode_get_token_groups_reply(body: T.GetTokenGroupsReply, headerWord: 
 
 function encode_get_token_default_dacl_request(body: T.GetTokenDefaultDaclRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(218, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -5569,7 +5569,7 @@ function encode_get_token_default_dacl_request(body: T.GetTokenDefaultDaclReques
 function encode_get_token_default_dacl_reply(body: T.GetTokenDefaultDaclReply, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_acl.encode(body.acl);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.acl_len, 8);
@@ -5583,7 +5583,7 @@ function encode_get_token_default_dacl_reply(body: T.GetTokenDefaultDaclReply, h
 function encode_set_token_default_dacl_request(body: T.SetTokenDefaultDaclRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_acl.encode(body.acl);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(219, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -5597,7 +5597,7 @@ function encode_set_token_default_dacl_request(body: T.SetTokenDefaultDaclReques
 
 function encode_set_token_default_dacl_reply(body: T.SetTokenDefaultDaclReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -5607,7 +5607,7 @@ function encode_set_token_default_dacl_reply(body: T.SetTokenDefaultDaclReply, h
 function encode_set_security_object_request(body: T.SetSecurityObjectRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_security_descriptor.encode(body.sd);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(220, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -5622,7 +5622,7 @@ function encode_set_security_object_request(body: T.SetSecurityObjectRequest, he
 
 function encode_set_security_object_reply(body: T.SetSecurityObjectReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -5631,7 +5631,7 @@ function encode_set_security_object_reply(body: T.SetSecurityObjectReply, header
 
 function encode_get_security_object_request(body: T.GetSecurityObjectRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(221, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -5644,7 +5644,7 @@ function encode_get_security_object_request(body: T.GetSecurityObjectRequest, he
 function encode_get_security_object_reply(body: T.GetSecurityObjectReply, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_security_descriptor.encode(body.sd);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.sd_len, 8);
@@ -5657,7 +5657,7 @@ function encode_get_security_object_reply(body: T.GetSecurityObjectReply, header
 
 function encode_get_system_handles_request(body: T.GetSystemHandlesRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(222, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -5668,7 +5668,7 @@ function encode_get_system_handles_request(body: T.GetSystemHandlesRequest, head
 function encode_get_system_handles_reply(body: T.GetSystemHandlesReply, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_handle_infos.encode(body.data);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.count, 8);
@@ -5682,7 +5682,7 @@ function encode_get_system_handles_reply(body: T.GetSystemHandlesReply, headerWo
 function encode_create_mailslot_request(body: T.CreateMailslotRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_object_attributes.encode(body.objattr);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(223, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -5698,7 +5698,7 @@ function encode_create_mailslot_request(body: T.CreateMailslotRequest, headerWor
 
 function encode_create_mailslot_reply(body: T.CreateMailslotReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.handle, 8);
@@ -5708,7 +5708,7 @@ function encode_create_mailslot_reply(body: T.CreateMailslotReply, headerWord: n
 
 function encode_set_mailslot_info_request(body: T.SetMailslotInfoRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(224, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -5721,7 +5721,7 @@ function encode_set_mailslot_info_request(body: T.SetMailslotInfoRequest, header
 
 function encode_set_mailslot_info_reply(body: T.SetMailslotInfoReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   K_timeout_t.encode(body.read_timeout, frame, 8);
@@ -5733,7 +5733,7 @@ function encode_set_mailslot_info_reply(body: T.SetMailslotInfoReply, headerWord
 function encode_create_directory_request(body: T.CreateDirectoryRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_object_attributes.encode(body.objattr);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(225, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -5747,7 +5747,7 @@ function encode_create_directory_request(body: T.CreateDirectoryRequest, headerW
 
 function encode_create_directory_reply(body: T.CreateDirectoryReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.handle, 8);
@@ -5758,7 +5758,7 @@ function encode_create_directory_reply(body: T.CreateDirectoryReply, headerWord:
 function encode_open_directory_request(body: T.OpenDirectoryRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_unicode_str.encode(body.directory_name);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(226, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -5774,7 +5774,7 @@ function encode_open_directory_request(body: T.OpenDirectoryRequest, headerWord:
 
 function encode_open_directory_reply(body: T.OpenDirectoryReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.handle, 8);
@@ -5784,7 +5784,7 @@ function encode_open_directory_reply(body: T.OpenDirectoryReply, headerWord: num
 
 function encode_get_directory_entry_request(body: T.GetDirectoryEntryRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(227, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -5798,7 +5798,7 @@ function encode_get_directory_entry_reply(body: T.GetDirectoryEntryReply, header
   const v0 = V_unicode_str.encode(body.name);
   const v1 = V_unicode_str.encode(body.type);
   const varSize = v0.length + v1.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.total_len, 8);
@@ -5816,7 +5816,7 @@ function encode_create_symlink_request(body: T.CreateSymlinkRequest, headerWord:
   const v0 = V_object_attributes.encode(body.objattr);
   const v1 = V_unicode_str.encode(body.target_name);
   const varSize = v0.length + v1.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(228, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -5832,7 +5832,7 @@ function encode_create_symlink_request(body: T.CreateSymlinkRequest, headerWord:
 
 function encode_create_symlink_reply(body: T.CreateSymlinkReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.handle, 8);
@@ -5843,7 +5843,7 @@ function encode_create_symlink_reply(body: T.CreateSymlinkReply, headerWord: num
 function encode_open_symlink_request(body: T.OpenSymlinkRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_unicode_str.encode(body.name);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(229, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -5859,7 +5859,7 @@ function encode_open_symlink_request(body: T.OpenSymlinkRequest, headerWord: num
 
 function encode_open_symlink_reply(body: T.OpenSymlinkReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.handle, 8);
@@ -5869,7 +5869,7 @@ function encode_open_symlink_reply(body: T.OpenSymlinkReply, headerWord: number,
 
 function encode_query_symlink_request(body: T.QuerySymlinkRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(230, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -5881,7 +5881,7 @@ function encode_query_symlink_request(body: T.QuerySymlinkRequest, headerWord: n
 function encode_query_symlink_reply(body: T.QuerySymlinkReply, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_unicode_str.encode(body.target_name);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.total, 8);
@@ -5894,7 +5894,7 @@ function encode_query_symlink_reply(body: T.QuerySymlinkReply, headerWord: numbe
 
 function encode_get_object_info_request(body: T.GetObjectInfoRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(231, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -5905,7 +5905,7 @@ function encode_get_object_info_request(body: T.GetObjectInfoRequest, headerWord
 
 function encode_get_object_info_reply(body: T.GetObjectInfoReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.access, 8);
@@ -5917,7 +5917,7 @@ function encode_get_object_info_reply(body: T.GetObjectInfoReply, headerWord: nu
 
 function encode_get_object_name_request(body: T.GetObjectNameRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(232, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -5929,7 +5929,7 @@ function encode_get_object_name_request(body: T.GetObjectNameRequest, headerWord
 function encode_get_object_name_reply(body: T.GetObjectNameReply, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_unicode_str.encode(body.name);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.total, 8);
@@ -5942,7 +5942,7 @@ function encode_get_object_name_reply(body: T.GetObjectNameReply, headerWord: nu
 
 function encode_get_object_type_request(body: T.GetObjectTypeRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(233, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -5954,7 +5954,7 @@ function encode_get_object_type_request(body: T.GetObjectTypeRequest, headerWord
 function encode_get_object_type_reply(body: T.GetObjectTypeReply, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_object_type_info.encode(body.info);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   let offset = 64;
@@ -5966,7 +5966,7 @@ function encode_get_object_type_reply(body: T.GetObjectTypeReply, headerWord: nu
 
 function encode_get_object_types_request(body: T.GetObjectTypesRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(234, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -5977,7 +5977,7 @@ function encode_get_object_types_request(body: T.GetObjectTypesRequest, headerWo
 function encode_get_object_types_reply(body: T.GetObjectTypesReply, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_object_types_info.encode(body.info);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeInt32LE(body.count, 8);
@@ -5990,7 +5990,7 @@ function encode_get_object_types_reply(body: T.GetObjectTypesReply, headerWord: 
 
 function encode_allocate_locally_unique_id_request(body: T.AllocateLocallyUniqueIdRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(235, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -6000,7 +6000,7 @@ function encode_allocate_locally_unique_id_request(body: T.AllocateLocallyUnique
 
 function encode_allocate_locally_unique_id_reply(body: T.AllocateLocallyUniqueIdReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   K_struct_luid.encode(body.luid, frame, 8);
@@ -6010,7 +6010,7 @@ function encode_allocate_locally_unique_id_reply(body: T.AllocateLocallyUniqueId
 
 function encode_create_device_manager_request(body: T.CreateDeviceManagerRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(236, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -6022,7 +6022,7 @@ function encode_create_device_manager_request(body: T.CreateDeviceManagerRequest
 
 function encode_create_device_manager_reply(body: T.CreateDeviceManagerReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.handle, 8);
@@ -6033,7 +6033,7 @@ function encode_create_device_manager_reply(body: T.CreateDeviceManagerReply, he
 function encode_create_device_request(body: T.CreateDeviceRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_unicode_str.encode(body.name);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(237, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -6049,7 +6049,7 @@ function encode_create_device_request(body: T.CreateDeviceRequest, headerWord: n
 
 function encode_create_device_reply(body: T.CreateDeviceReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -6058,7 +6058,7 @@ function encode_create_device_reply(body: T.CreateDeviceReply, headerWord: numbe
 
 function encode_delete_device_request(body: T.DeleteDeviceRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(238, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -6070,7 +6070,7 @@ function encode_delete_device_request(body: T.DeleteDeviceRequest, headerWord: n
 
 function encode_delete_device_reply(body: T.DeleteDeviceReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -6080,7 +6080,7 @@ function encode_delete_device_reply(body: T.DeleteDeviceReply, headerWord: numbe
 function encode_get_next_device_request_request(body: T.GetNextDeviceRequestRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_bytes.encode(body.data);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(239, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -6101,7 +6101,7 @@ function encode_get_next_device_request_request(body: T.GetNextDeviceRequestRequ
 function encode_get_next_device_request_reply(body: T.GetNextDeviceRequestReply, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_bytes.encode(body.next_data);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   K_irp_params_t.encode(body.params, frame, 8);
@@ -6118,7 +6118,7 @@ function encode_get_next_device_request_reply(body: T.GetNextDeviceRequestReply,
 
 function encode_get_kernel_object_ptr_request(body: T.GetKernelObjectPtrRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(240, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -6130,7 +6130,7 @@ function encode_get_kernel_object_ptr_request(body: T.GetKernelObjectPtrRequest,
 
 function encode_get_kernel_object_ptr_reply(body: T.GetKernelObjectPtrReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeBigUInt64LE(body.user_ptr, 8);
@@ -6140,7 +6140,7 @@ function encode_get_kernel_object_ptr_reply(body: T.GetKernelObjectPtrReply, hea
 
 function encode_set_kernel_object_ptr_request(body: T.SetKernelObjectPtrRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(241, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -6153,7 +6153,7 @@ function encode_set_kernel_object_ptr_request(body: T.SetKernelObjectPtrRequest,
 
 function encode_set_kernel_object_ptr_reply(body: T.SetKernelObjectPtrReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -6162,7 +6162,7 @@ function encode_set_kernel_object_ptr_reply(body: T.SetKernelObjectPtrReply, hea
 
 function encode_grab_kernel_object_request(body: T.GrabKernelObjectRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(242, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -6174,7 +6174,7 @@ function encode_grab_kernel_object_request(body: T.GrabKernelObjectRequest, head
 
 function encode_grab_kernel_object_reply(body: T.GrabKernelObjectReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -6183,7 +6183,7 @@ function encode_grab_kernel_object_reply(body: T.GrabKernelObjectReply, headerWo
 
 function encode_release_kernel_object_request(body: T.ReleaseKernelObjectRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(243, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -6195,7 +6195,7 @@ function encode_release_kernel_object_request(body: T.ReleaseKernelObjectRequest
 
 function encode_release_kernel_object_reply(body: T.ReleaseKernelObjectReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -6204,7 +6204,7 @@ function encode_release_kernel_object_reply(body: T.ReleaseKernelObjectReply, he
 
 function encode_get_kernel_object_handle_request(body: T.GetKernelObjectHandleRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(244, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -6217,7 +6217,7 @@ function encode_get_kernel_object_handle_request(body: T.GetKernelObjectHandleRe
 
 function encode_get_kernel_object_handle_reply(body: T.GetKernelObjectHandleReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.handle, 8);
@@ -6227,7 +6227,7 @@ function encode_get_kernel_object_handle_reply(body: T.GetKernelObjectHandleRepl
 
 function encode_make_process_system_request(body: T.MakeProcessSystemRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(245, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -6238,7 +6238,7 @@ function encode_make_process_system_request(body: T.MakeProcessSystemRequest, he
 
 function encode_make_process_system_reply(body: T.MakeProcessSystemReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.event, 8);
@@ -6248,7 +6248,7 @@ function encode_make_process_system_reply(body: T.MakeProcessSystemReply, header
 
 function encode_get_token_info_request(body: T.GetTokenInfoRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(246, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -6259,7 +6259,7 @@ function encode_get_token_info_request(body: T.GetTokenInfoRequest, headerWord: 
 
 function encode_get_token_info_reply(body: T.GetTokenInfoReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   K_struct_luid.encode(body.token_id, frame, 8);
@@ -6276,7 +6276,7 @@ function encode_get_token_info_reply(body: T.GetTokenInfoReply, headerWord: numb
 
 function encode_create_linked_token_request(body: T.CreateLinkedTokenRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(247, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -6287,7 +6287,7 @@ function encode_create_linked_token_request(body: T.CreateLinkedTokenRequest, he
 
 function encode_create_linked_token_reply(body: T.CreateLinkedTokenReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.linked, 8);
@@ -6298,7 +6298,7 @@ function encode_create_linked_token_reply(body: T.CreateLinkedTokenReply, header
 function encode_create_completion_request(body: T.CreateCompletionRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_object_attributes.encode(body.objattr);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(248, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -6313,7 +6313,7 @@ function encode_create_completion_request(body: T.CreateCompletionRequest, heade
 
 function encode_create_completion_reply(body: T.CreateCompletionReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.handle, 8);
@@ -6324,7 +6324,7 @@ function encode_create_completion_reply(body: T.CreateCompletionReply, headerWor
 function encode_open_completion_request(body: T.OpenCompletionRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_unicode_str.encode(body.filename);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(249, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -6340,7 +6340,7 @@ function encode_open_completion_request(body: T.OpenCompletionRequest, headerWor
 
 function encode_open_completion_reply(body: T.OpenCompletionReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.handle, 8);
@@ -6350,7 +6350,7 @@ function encode_open_completion_reply(body: T.OpenCompletionReply, headerWord: n
 
 function encode_add_completion_request(body: T.AddCompletionRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(250, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -6365,7 +6365,7 @@ function encode_add_completion_request(body: T.AddCompletionRequest, headerWord:
 
 function encode_add_completion_reply(body: T.AddCompletionReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -6374,7 +6374,7 @@ function encode_add_completion_reply(body: T.AddCompletionReply, headerWord: num
 
 function encode_remove_completion_request(body: T.RemoveCompletionRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(251, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -6385,7 +6385,7 @@ function encode_remove_completion_request(body: T.RemoveCompletionRequest, heade
 
 function encode_remove_completion_reply(body: T.RemoveCompletionReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeBigUInt64LE(body.ckey, 8);
@@ -6398,7 +6398,7 @@ function encode_remove_completion_reply(body: T.RemoveCompletionReply, headerWor
 
 function encode_query_completion_request(body: T.QueryCompletionRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(252, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -6409,7 +6409,7 @@ function encode_query_completion_request(body: T.QueryCompletionRequest, headerW
 
 function encode_query_completion_reply(body: T.QueryCompletionReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.depth, 8);
@@ -6419,7 +6419,7 @@ function encode_query_completion_reply(body: T.QueryCompletionReply, headerWord:
 
 function encode_set_completion_info_request(body: T.SetCompletionInfoRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(253, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -6432,7 +6432,7 @@ function encode_set_completion_info_request(body: T.SetCompletionInfoRequest, he
 
 function encode_set_completion_info_reply(body: T.SetCompletionInfoReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -6441,7 +6441,7 @@ function encode_set_completion_info_reply(body: T.SetCompletionInfoReply, header
 
 function encode_add_fd_completion_request(body: T.AddFdCompletionRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(254, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -6456,7 +6456,7 @@ function encode_add_fd_completion_request(body: T.AddFdCompletionRequest, header
 
 function encode_add_fd_completion_reply(body: T.AddFdCompletionReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -6465,7 +6465,7 @@ function encode_add_fd_completion_reply(body: T.AddFdCompletionReply, headerWord
 
 function encode_set_fd_completion_mode_request(body: T.SetFdCompletionModeRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(255, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -6477,7 +6477,7 @@ function encode_set_fd_completion_mode_request(body: T.SetFdCompletionModeReques
 
 function encode_set_fd_completion_mode_reply(body: T.SetFdCompletionModeReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -6486,7 +6486,7 @@ function encode_set_fd_completion_mode_reply(body: T.SetFdCompletionModeReply, h
 
 function encode_set_fd_disp_info_request(body: T.SetFdDispInfoRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(256, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -6498,7 +6498,7 @@ function encode_set_fd_disp_info_request(body: T.SetFdDispInfoRequest, headerWor
 
 function encode_set_fd_disp_info_reply(body: T.SetFdDispInfoReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -6509,7 +6509,7 @@ function encode_set_fd_name_info_request(body: T.SetFdNameInfoRequest, headerWor
   const v0 = V_unicode_str.encode(body.name);
   const v1 = V_string.encode(body.filename);
   const varSize = v0.length + v1.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(257, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -6529,7 +6529,7 @@ function encode_set_fd_name_info_request(body: T.SetFdNameInfoRequest, headerWor
 
 function encode_set_fd_name_info_reply(body: T.SetFdNameInfoReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -6538,7 +6538,7 @@ function encode_set_fd_name_info_reply(body: T.SetFdNameInfoReply, headerWord: n
 
 function encode_set_fd_eof_info_request(body: T.SetFdEofInfoRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(258, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -6550,7 +6550,7 @@ function encode_set_fd_eof_info_request(body: T.SetFdEofInfoRequest, headerWord:
 
 function encode_set_fd_eof_info_reply(body: T.SetFdEofInfoReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -6559,7 +6559,7 @@ function encode_set_fd_eof_info_reply(body: T.SetFdEofInfoReply, headerWord: num
 
 function encode_get_window_layered_info_request(body: T.GetWindowLayeredInfoRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(259, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -6570,7 +6570,7 @@ function encode_get_window_layered_info_request(body: T.GetWindowLayeredInfoRequ
 
 function encode_get_window_layered_info_reply(body: T.GetWindowLayeredInfoReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.color_key, 8);
@@ -6582,7 +6582,7 @@ function encode_get_window_layered_info_reply(body: T.GetWindowLayeredInfoReply,
 
 function encode_set_window_layered_info_request(body: T.SetWindowLayeredInfoRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(260, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -6596,7 +6596,7 @@ function encode_set_window_layered_info_request(body: T.SetWindowLayeredInfoRequ
 
 function encode_set_window_layered_info_reply(body: T.SetWindowLayeredInfoReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -6605,7 +6605,7 @@ function encode_set_window_layered_info_reply(body: T.SetWindowLayeredInfoReply,
 
 function encode_alloc_user_handle_request(body: T.AllocUserHandleRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(261, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -6615,7 +6615,7 @@ function encode_alloc_user_handle_request(body: T.AllocUserHandleRequest, header
 
 function encode_alloc_user_handle_reply(body: T.AllocUserHandleReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.handle, 8);
@@ -6625,7 +6625,7 @@ function encode_alloc_user_handle_reply(body: T.AllocUserHandleReply, headerWord
 
 function encode_free_user_handle_request(body: T.FreeUserHandleRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(262, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -6636,7 +6636,7 @@ function encode_free_user_handle_request(body: T.FreeUserHandleRequest, headerWo
 
 function encode_free_user_handle_reply(body: T.FreeUserHandleReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -6645,7 +6645,7 @@ function encode_free_user_handle_reply(body: T.FreeUserHandleReply, headerWord: 
 
 function encode_set_cursor_request(body: T.SetCursorRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(263, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -6662,7 +6662,7 @@ function encode_set_cursor_request(body: T.SetCursorRequest, headerWord: number,
 
 function encode_set_cursor_reply(body: T.SetCursorReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.prev_handle, 8);
@@ -6679,7 +6679,7 @@ function encode_set_cursor_reply(body: T.SetCursorReply, headerWord: number, ext
 
 function encode_get_cursor_history_request(body: T.GetCursorHistoryRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(264, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -6690,7 +6690,7 @@ function encode_get_cursor_history_request(body: T.GetCursorHistoryRequest, head
 function encode_get_cursor_history_reply(body: T.GetCursorHistoryReply, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_cursor_positions.encode(body.history);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   let offset = 64;
@@ -6702,7 +6702,7 @@ function encode_get_cursor_history_reply(body: T.GetCursorHistoryReply, headerWo
 
 function encode_get_rawinput_buffer_request(body: T.GetRawinputBufferRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(265, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -6715,7 +6715,7 @@ function encode_get_rawinput_buffer_request(body: T.GetRawinputBufferRequest, he
 function encode_get_rawinput_buffer_reply(body: T.GetRawinputBufferReply, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_bytes.encode(body.data);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.next_size, 8);
@@ -6730,7 +6730,7 @@ function encode_get_rawinput_buffer_reply(body: T.GetRawinputBufferReply, header
 function encode_update_rawinput_devices_request(body: T.UpdateRawinputDevicesRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_rawinput_devices.encode(body.devices);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(266, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -6743,7 +6743,7 @@ function encode_update_rawinput_devices_request(body: T.UpdateRawinputDevicesReq
 
 function encode_update_rawinput_devices_reply(body: T.UpdateRawinputDevicesReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -6753,7 +6753,7 @@ function encode_update_rawinput_devices_reply(body: T.UpdateRawinputDevicesReply
 function encode_create_job_request(body: T.CreateJobRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_object_attributes.encode(body.objattr);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(267, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -6767,7 +6767,7 @@ function encode_create_job_request(body: T.CreateJobRequest, headerWord: number,
 
 function encode_create_job_reply(body: T.CreateJobReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.handle, 8);
@@ -6778,7 +6778,7 @@ function encode_create_job_reply(body: T.CreateJobReply, headerWord: number, ext
 function encode_open_job_request(body: T.OpenJobRequest, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_unicode_str.encode(body.name);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(268, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -6794,7 +6794,7 @@ function encode_open_job_request(body: T.OpenJobRequest, headerWord: number, ext
 
 function encode_open_job_reply(body: T.OpenJobReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.handle, 8);
@@ -6804,7 +6804,7 @@ function encode_open_job_reply(body: T.OpenJobReply, headerWord: number, extra?:
 
 function encode_assign_job_request(body: T.AssignJobRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(269, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -6816,7 +6816,7 @@ function encode_assign_job_request(body: T.AssignJobRequest, headerWord: number,
 
 function encode_assign_job_reply(body: T.AssignJobReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -6825,7 +6825,7 @@ function encode_assign_job_reply(body: T.AssignJobReply, headerWord: number, ext
 
 function encode_process_in_job_request(body: T.ProcessInJobRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(270, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -6837,7 +6837,7 @@ function encode_process_in_job_request(body: T.ProcessInJobRequest, headerWord: 
 
 function encode_process_in_job_reply(body: T.ProcessInJobReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -6846,7 +6846,7 @@ function encode_process_in_job_reply(body: T.ProcessInJobReply, headerWord: numb
 
 function encode_set_job_limits_request(body: T.SetJobLimitsRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(271, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -6858,7 +6858,7 @@ function encode_set_job_limits_request(body: T.SetJobLimitsRequest, headerWord: 
 
 function encode_set_job_limits_reply(body: T.SetJobLimitsReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -6867,7 +6867,7 @@ function encode_set_job_limits_reply(body: T.SetJobLimitsReply, headerWord: numb
 
 function encode_set_job_completion_port_request(body: T.SetJobCompletionPortRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(272, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -6880,7 +6880,7 @@ function encode_set_job_completion_port_request(body: T.SetJobCompletionPortRequ
 
 function encode_set_job_completion_port_reply(body: T.SetJobCompletionPortReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -6889,7 +6889,7 @@ function encode_set_job_completion_port_reply(body: T.SetJobCompletionPortReply,
 
 function encode_get_job_info_request(body: T.GetJobInfoRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(273, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -6901,7 +6901,7 @@ function encode_get_job_info_request(body: T.GetJobInfoRequest, headerWord: numb
 function encode_get_job_info_reply(body: T.GetJobInfoReply, headerWord: number, extra?: Buffer): Buffer {
   const v0 = V_uints.encode(body.pids);
   const varSize = v0.length + (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeInt32LE(body.total_processes, 8);
@@ -6915,7 +6915,7 @@ function encode_get_job_info_reply(body: T.GetJobInfoReply, headerWord: number, 
 
 function encode_terminate_job_request(body: T.TerminateJobRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(274, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -6927,7 +6927,7 @@ function encode_terminate_job_request(body: T.TerminateJobRequest, headerWord: n
 
 function encode_terminate_job_reply(body: T.TerminateJobReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -6936,7 +6936,7 @@ function encode_terminate_job_reply(body: T.TerminateJobReply, headerWord: numbe
 
 function encode_suspend_process_request(body: T.SuspendProcessRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(275, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -6947,7 +6947,7 @@ function encode_suspend_process_request(body: T.SuspendProcessRequest, headerWor
 
 function encode_suspend_process_reply(body: T.SuspendProcessReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -6956,7 +6956,7 @@ function encode_suspend_process_reply(body: T.SuspendProcessReply, headerWord: n
 
 function encode_resume_process_request(body: T.ResumeProcessRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(276, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -6967,7 +6967,7 @@ function encode_resume_process_request(body: T.ResumeProcessRequest, headerWord:
 
 function encode_resume_process_reply(body: T.ResumeProcessReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   if (extra) extra.copy(frame, 64);
@@ -6976,7 +6976,7 @@ function encode_resume_process_reply(body: T.ResumeProcessReply, headerWord: num
 
 function encode_get_next_thread_request(body: T.GetNextThreadRequest, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeInt32LE(277, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(headerWord >>> 0, 8);
@@ -6991,7 +6991,7 @@ function encode_get_next_thread_request(body: T.GetNextThreadRequest, headerWord
 
 function encode_get_next_thread_reply(body: T.GetNextThreadReply, headerWord: number, extra?: Buffer): Buffer {
   const varSize = (extra ? extra.length : 0);
-  const frame = Buffer.alloc(64 + varSize);
+  const frame = Buffer.allocUnsafe(64 + varSize).fill(0);
   frame.writeUInt32LE(headerWord >>> 0, 0);
   frame.writeUInt32LE(varSize, 4);
   frame.writeUInt32LE(body.handle, 8);

@@ -8,12 +8,15 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { WinekernelError } from '../../../errors/winekernel-error.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const DEFAULT_WINE_SRC = join(here, '../../../third_party/wine-src');
 
-export class HarnessBuildError extends Error {
-  readonly code = 'WK_TRACE_HARNESS_BUILD';
+export class HarnessBuildError extends WinekernelError<'WK_TRACE_HARNESS_BUILD'> {
+  constructor(message: string) {
+    super('WK_TRACE_HARNESS_BUILD', message);
+  }
 }
 
 /** The text of a top-level C function, from its signature line to the closing brace at column 0. */
