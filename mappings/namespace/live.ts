@@ -99,14 +99,25 @@ async function keepServerHandle(ctx: TranslationContext, request: string, server
   return { error: status, body: { handle: serverHandle } };
 }
 
-/** Mints the proxy handle for a twin wineserver just made or opened, or keeps wineserver's handle. */
-async function adoptTwin(ctx: TranslationContext, request: string, twin: number, status: number, adoption: Adoption, attributes: number, spec: NewObject): Promise<TranslatedReply<{ handle: number }>> {
+/**
+ * The proxy handle for a twin wineserver just made or opened (any twinned
+ * type): the twin's full name indexed, the access wineserver granted, the
+ * twin kept beside the handle. 0 when the proxy cannot index it.
+ */
+export async function adoptServerTwin(ctx: TranslationContext, twin: number, adoption: Adoption, attributes: number, spec: NewObject): Promise<number> {
   const known = await describeServerObject(ctx.server!, twin);
   const handle = known ? await adoptNamed(ctx, known.name, adoption, attributes, spec) : 0;
-  if (!handle) return keepServerHandle(ctx, request, twin, status, attributes);
+  if (!handle) return 0;
   const entry = ctx.handles.get(handle)!;
   entry.access = known!.access;
   setTwin(entry, twin);
+  return handle;
+}
+
+/** A directory's or link's proxy handle for its twin, or wineserver's own handle when the proxy cannot index it. */
+async function adoptTwin(ctx: TranslationContext, request: string, twin: number, status: number, adoption: Adoption, attributes: number, spec: NewObject): Promise<TranslatedReply<{ handle: number }>> {
+  const handle = await adoptServerTwin(ctx, twin, adoption, attributes, spec);
+  if (!handle) return keepServerHandle(ctx, request, twin, status, attributes);
   return { error: status, body: { handle } };
 }
 

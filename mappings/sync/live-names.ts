@@ -39,10 +39,9 @@
 // and the proxy's index see them in the same order.
 
 import type { ProxyHandleEntry } from '../handles.ts';
-import { handleOwner } from '../handles.ts';
-import { adoptNamed, CURRENT_PROCESS, DUPLICATE_CLOSE_SOURCE, dupViaTwin, serverRootFor, type DupBody } from '../namespace/live.ts';
+import { adoptServerTwin, CURRENT_PROCESS, DUPLICATE_CLOSE_SOURCE, dupViaTwin, serverRootFor, type DupBody } from '../namespace/live.ts';
 import { allocHandle, namespaceHandle } from '../namespace/proxy-handles.ts';
-import { describeServerObject, serialisedNamed, setTwin, takeTwin, twinOf } from '../namespace/server-twins.ts';
+import { serialisedNamed, setTwin, takeTwin, twinOf } from '../namespace/server-twins.ts';
 import { KIND_OTHER, OBJ_INHERIT } from '../namespace/store.ts';
 import { parseObjectAttributes } from '../namespace/translators.ts';
 import { mapAccess, MAXIMUM_ALLOWED } from '../security/descriptor.ts';
@@ -76,13 +75,8 @@ const handleReply = (error: number, handle: number): TranslatedReply<{ handle: n
 
 /** A proxy handle for a placeholder wineserver just made, or 0 (the caller falls back to wineserver). */
 async function adoptPlaceholder(ctx: TranslationContext, placeholder: number, fresh: boolean, attributes: number): Promise<number> {
-  const known = await describeServerObject(ctx.server!, placeholder);
-  const handle = known?.name ? await adoptNamed(ctx, known.name, fresh ? 'fresh' : 'existing-or-new', attributes, { kind: KIND_OTHER, type: MUTANT_TYPE, sd: null }) : 0;
-  if (!handle) return 0;
-  const entry = ctx.handles.get(handle)!;
-  entry.access = known!.access;
-  setTwin(entry, placeholder);
-  mutexOf(ctx, entry);
+  const handle = await adoptServerTwin(ctx, placeholder, fresh ? 'fresh' : 'existing-or-new', attributes, { kind: KIND_OTHER, type: MUTANT_TYPE, sd: null });
+  if (handle) mutexOf(ctx, ctx.handles.get(handle)!);
   return handle;
 }
 
