@@ -4,7 +4,7 @@
 
 import type { Logger } from 'pino';
 import { fdAddon, READABLE, type NativeWatcher } from './native.ts';
-import { ClientConnection, type ConnectionEnvironment, type ConnectionOrigin } from './relay/client-connection.ts';
+import { ClientConnection, type ClientConnectionState, type ConnectionEnvironment, type ConnectionOrigin } from './relay/client-connection.ts';
 import { ConnectionRegistry, type RegistryStats } from './relay/registry.ts';
 import type { ProxyProtocol } from './protocol-adapter.ts';
 import { NullRecorder, type Recorder } from './recording/writer.ts';
@@ -88,6 +88,12 @@ export class WineserverProxy implements ConnectionEnvironment {
 
   stats(): RegistryStats & { waitingForUpstream: number } {
     return { ...this.registry.stats(), waitingForUpstream: this.waitingForUpstream.size };
+  }
+
+  /** Every client and what its threads wait for (the SIGUSR2 state dump of run/serve). */
+  describe(): { stats: ReturnType<WineserverProxy['stats']>; clients: ClientConnectionState[] } {
+    const now = Date.now();
+    return { stats: this.stats(), clients: this.registry.all().map((connection) => connection.describe(now)) };
   }
 
   /** Stops accepting; with `closeClients`, tears every connection down now. */

@@ -33,6 +33,15 @@ export class ProxySession {
   private readonly shadowFiles: readonly string[];
   private restarting: Promise<void> | null = null;
   private stopping = false;
+  /**
+   * SIGUSR2 logs (at warn, so with the default level) what every client
+   * thread waits for: the first thing to look at when a program hangs
+   * behind the proxy. The test harness sends it before killing a program
+   * that timed out.
+   */
+  private readonly dumpState = () => {
+    this.options.log.warn({ wineserverPid: this.server.pid, ...this.proxy.describe(), router: this.router?.stats ?? null }, 'state dump (SIGUSR2)');
+  };
 
   private constructor(
     readonly options: SessionOptions,
@@ -46,6 +55,7 @@ export class ProxySession {
   ) {
     this.server = server;
     this.shadowFiles = shadowFilesFor(options);
+    process.on('SIGUSR2', this.dumpState);
   }
 
   static async start(options: SessionOptions): Promise<ProxySession> {
@@ -157,6 +167,7 @@ export class ProxySession {
   /** Stops wineserver (saving the registry), drops every client, removes private files. */
   async stop(): Promise<void> {
     this.stopping = true;
+    process.off('SIGUSR2', this.dumpState);
     await this.restarting;
     this.proxy.stop(false);
     await this.server.stop();

@@ -22,7 +22,7 @@ import { Direction, FdRoleCode, RecordKind, ViolationChannel } from '../recordin
 import type { Recorder, RecordContext } from '../recording/writer.ts';
 import type { FdField, ProxyProtocol } from '../protocol-adapter.ts';
 import { InflightFds, type InflightFd } from './inflight-fds.ts';
-import { ThreadRelay, type ThreadHost } from './thread-relay.ts';
+import { ThreadRelay, type ThreadHost, type ThreadRelayState } from './thread-relay.ts';
 import type { TranslationRouter } from '../translate/router.ts';
 import type { Awaitable } from '../../mappings/translator.ts';
 import { ServerFdError, ThreadServerChannel, type FdClaim, type ServerFdClaims } from '../translate/server-channel.ts';
@@ -52,6 +52,19 @@ interface PendingFdClaim {
   resolve(fd: number): void;
   reject(error: Error): void;
   timer: NodeJS.Timeout;
+}
+
+/** ClientConnection.describe(): a client process and its threads, request codes named. */
+export interface ClientConnectionState {
+  connection: number;
+  pid: number;
+  unixPid: number;
+  origin: ConnectionOrigin;
+  parent: number | null;
+  /** Which ends of the process socket are still open. */
+  socket: { client: boolean; server: boolean };
+  unclaimedFds: number;
+  threads: Array<Omit<ThreadRelayState, 'outstanding' | 'routing'> & { outstanding: string[]; routing: { request: string; forMs: number } | null }>;
 }
 
 export class ClientConnection implements ThreadHost, ServerFdClaims {
@@ -113,6 +126,32 @@ export class ClientConnection implements ThreadHost, ServerFdClaims {
 
   get threadCount(): number {
     return this.threads.size;
+  }
+
+  /**
+   * What this client's threads wait for, request codes named (the state dump
+   * of `winekernel run/serve` on SIGUSR2: which request of which thread a
+   * stuck program waits on, and whether wineserver or the proxy has it).
+   */
+  describe(now = Date.now()): ClientConnectionState {
+    const name = (code: number) => this.env.protocol.requestName(code);
+    return {
+      connection: this.id,
+      pid: this.winePid,
+      unixPid: this.unixPid,
+      origin: this.origin,
+      parent: this.parent?.id ?? null,
+      socket: { client: !this.clientEnded, server: !this.serverEnded },
+      unclaimedFds: this.inflight.size,
+      threads: [...this.threads.values()].map((thread) => {
+        const state = thread.describe(now);
+        return {
+          ...state,
+          outstanding: state.outstanding.map(name),
+          routing: state.routing ? { request: name(state.routing.code), forMs: state.routing.forMs } : null,
+        };
+      }),
+    };
   }
 
   /** Descriptors the proxy holds for this client (for leak accounting). */

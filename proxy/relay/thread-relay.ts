@@ -60,6 +60,22 @@ export interface ThreadHost {
   threadClosed(thread: ThreadRelay): void;
 }
 
+/** What one relayed thread is doing, for the state dump (`winekernel run/serve`, SIGUSR2). */
+export interface ThreadRelayState {
+  key: number;
+  tid: number;
+  first: boolean;
+  /** Codes of requests sent to wineserver still waiting for their reply, oldest first (server calls included). */
+  outstanding: number[];
+  /** Of those, how many are the proxy's own server calls. */
+  serverCalls: number;
+  /** A routed request the proxy is still answering: its code and for how long (ms). */
+  routing: { code: number; forMs: number } | null;
+  /** Later requests kept back meanwhile. */
+  held: number;
+  pipes: { request: boolean; reply: boolean; wait: boolean };
+}
+
 interface PipeLeg {
   reader: FdReader;
   writer: FdWriter;
@@ -95,6 +111,8 @@ export class ThreadRelay {
   private readonly waitPartial = Buffer.alloc(WAKE_UP_REPLY_SIZE);
   private waitPartialLength = 0;
   private closed = false;
+  /** The routed request whose answer is awaited (awaitRouted), for the state dump. */
+  private routing: { code: number; since: number } | null = null;
   private readonly traceEnabled: boolean;
 
   private readonly requestSink: FrameSink<RequestFrame> = {
@@ -218,6 +236,20 @@ export class ThreadRelay {
     this.finish(reason);
   }
 
+  /** A snapshot of what the thread waits for (for the state dump; not on any hot path). */
+  describe(now = Date.now()): ThreadRelayState {
+    return {
+      key: this.key,
+      tid: this.tid,
+      first: this.isFirst,
+      outstanding: [...this.outstanding],
+      serverCalls: this.callWaiters.filter((waiter) => waiter !== null).length,
+      routing: this.routing ? { code: this.routing.code, forMs: now - this.routing.since } : null,
+      held: this.held.length,
+      pipes: { request: !this.request.reader.isClosed, reply: !!this.reply && !this.reply.reader.isClosed, wait: !!this.wait && !this.wait.reader.isClosed },
+    };
+  }
+
   /** Descriptors the proxy holds for this thread (for leak accounting). */
   openDescriptors(): number {
     let count = 0;
@@ -300,8 +332,10 @@ export class ThreadRelay {
    * order.
    */
   private awaitRouted(frame: RequestFrame, routed: Promise<Buffer | null>): void {
+    this.routing = { code: frame.code, since: Date.now() };
     routed.then(
       (reply) => {
+        this.routing = null;
         if (this.closed) return;
         if (reply) {
           this.answerLocally(frame, reply);
@@ -309,6 +343,7 @@ export class ThreadRelay {
         } else this.forwardPrepared(frame, true);
       },
       (error: Error) => {
+        this.routing = null;
         this.log.error({ code: frame.code, err: error.message }, 'routing failed; forwarding the request');
         if (!this.closed) this.forwardPrepared(frame, true);
       },

@@ -448,6 +448,21 @@ export interface RunWineProgramOptions {
    */
   launcher?: string[];
   cwd?: string;
+  /**
+   * Sent to the launcher (not its children) when the program times out, a
+   * second before the process group is killed: `winekernel run` logs its
+   * state dump on SIGUSR2, and the dump ends up in the timeout error.
+   * Default: SIGUSR2 when the launcher runs bin/winekernel.js, else none.
+   */
+  stateSignalOnTimeout?: NodeJS.Signals;
+}
+
+/** How long a launcher has to write its state dump before the kill. */
+const STATE_DUMP_GRACE_MS = 1000;
+
+/** The end of a long text, for error messages. */
+function tail(text: string, chars: number): string {
+  return text.length <= chars ? text : `[...]${text.slice(-chars)}`;
 }
 
 export interface WineRunResult {
@@ -475,6 +490,7 @@ export async function runWineProgram(options: RunWineProgramOptions): Promise<Wi
   ensureWineInstalled();
   const timeoutMs = options.timeoutMs ?? 60_000;
   const argv = [...(options.launcher ?? []), WINE_LOADER, options.exe, ...(options.args ?? [])];
+  const stateSignal = options.stateSignalOnTimeout ?? (options.launcher?.some((arg) => arg.endsWith(path.join('bin', 'winekernel.js'))) ? 'SIGUSR2' : undefined);
   const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'winekernel-run-'));
   const stdoutFile = path.join(outDir, 'stdout');
   const stderrFile = path.join(outDir, 'stderr');
@@ -506,13 +522,19 @@ export async function runWineProgram(options: RunWineProgramOptions): Promise<Wi
         return;
       }
       let timedOut = false;
-      const timer = setTimeout(() => {
-        timedOut = true;
+      const killGroup = () => {
         try {
           process.kill(-child.pid!, 'SIGKILL');
         } catch {
           child.kill('SIGKILL');
         }
+      };
+      let graceTimer: NodeJS.Timeout | null = null;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        if (!stateSignal) return killGroup();
+        child.kill(stateSignal);
+        graceTimer = setTimeout(killGroup, STATE_DUMP_GRACE_MS);
       }, timeoutMs);
       child.on('error', (err) => {
         clearTimeout(timer);
@@ -520,12 +542,17 @@ export async function runWineProgram(options: RunWineProgramOptions): Promise<Wi
       });
       child.on('exit', (exitCode, exitSignal) => {
         clearTimeout(timer);
+        if (graceTimer) {
+          // The launcher is gone; what it started may not be.
+          clearTimeout(graceTimer);
+          killGroup();
+        }
         resolve({ code: exitCode, signal: exitSignal, timedOut });
       });
     });
     const output = readOutput();
     if (timedOut) {
-      throw new WineTestError('WINE_PROGRAM_TIMEOUT', `${argv.join(' ')} did not finish within ${timeoutMs} ms`, {
+      throw new WineTestError('WINE_PROGRAM_TIMEOUT', `${argv.join(' ')} did not finish within ${timeoutMs} ms\n--- stdout (end) ---\n${tail(output.stdout, 1500)}\n--- stderr (end) ---\n${tail(output.stderr, 20000)}`, {
         argv,
         ...output,
       });
