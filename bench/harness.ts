@@ -57,6 +57,16 @@ export function throughput(fn: () => void, opsPerCall: number, rounds = 7, minMs
   return median(rates);
 }
 
+/**
+ * The argv prefix that runs a wine command through `winekernel run` on the
+ * prefix, as a launcher for runWineProgram: what the tests' harness
+ * (test/proxy/harness.ts) builds, but that module registers vitest hooks, so
+ * a benchmark, which runs outside vitest, cannot import it.
+ */
+export function runLauncher(prefix: string, extra: string[] = []): string[] {
+  return [process.execPath, join(import.meta.dirname, '..', 'bin', 'winekernel.js'), 'run', '--prefix', prefix, ...extra, '--'];
+}
+
 export function writeReport(name: string, markdown: string, data: unknown): string {
   const dir = join(import.meta.dirname, '..', 'docs', 'benchmarks');
   mkdirSync(dir, { recursive: true });

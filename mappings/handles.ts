@@ -46,6 +46,28 @@ export function handleOwner(value: number): HandleOwner {
   return 'server';
 }
 
+/** ProxyHandleEntry.flags: the handle is inherited by child processes (OBJ_INHERIT's bit, so `attributes & OBJ_INHERIT` sets it). */
+export const ENTRY_INHERIT = 0x02;
+/** ProxyHandleEntry.flags: close_handle fails with STATUS_HANDLE_NOT_CLOSABLE (HANDLE_FLAG_PROTECT_FROM_CLOSE). */
+export const ENTRY_PROTECT_FROM_CLOSE = 0x04;
+
+/** set_handle_info's flag bits (HANDLE_FLAG_*), as wineserver keeps them per handle. */
+export const HANDLE_FLAG_INHERIT = 0x01;
+export const HANDLE_FLAG_PROTECT_FROM_CLOSE = 0x02;
+
+/** An entry's flags as set_handle_info reports them. */
+export function handleInfoFlags(entry: ProxyHandleEntry): number {
+  return (entry.flags & ENTRY_INHERIT ? HANDLE_FLAG_INHERIT : 0) | (entry.flags & ENTRY_PROTECT_FROM_CLOSE ? HANDLE_FLAG_PROTECT_FROM_CLOSE : 0);
+}
+
+/** set_handle_info's change of an entry's flags: the bits of `mask` take their value from `flags`. */
+export function applyHandleInfo(entry: ProxyHandleEntry, flags: number, mask: number): void {
+  if (mask & HANDLE_FLAG_INHERIT) entry.flags = flags & HANDLE_FLAG_INHERIT ? entry.flags | ENTRY_INHERIT : entry.flags & ~ENTRY_INHERIT;
+  if (mask & HANDLE_FLAG_PROTECT_FROM_CLOSE) {
+    entry.flags = flags & HANDLE_FLAG_PROTECT_FROM_CLOSE ? entry.flags | ENTRY_PROTECT_FROM_CLOSE : entry.flags & ~ENTRY_PROTECT_FROM_CLOSE;
+  }
+}
+
 /** A typed error for misuse of the handle table (never for a client's bad handle: that is a status). */
 export class HandleTableError extends WinekernelError<'WK_PROXY_HANDLES_EXHAUSTED' | 'WK_NOT_A_PROXY_HANDLE'> {}
 
@@ -57,7 +79,7 @@ export interface ProxyHandleEntry {
   type: string;
   /** Granted access mask, as wineserver would have granted it. */
   access: number;
-  /** OBJ_INHERIT / HANDLE_FLAG_PROTECT_FROM_CLOSE bits. */
+  /** ENTRY_INHERIT (OBJ_INHERIT's value, as the attributes carry it) and ENTRY_PROTECT_FROM_CLOSE. */
   flags: number;
   /** The object's identity within its family (a registry key's id), where a family counts handles per object. */
   object?: number;
@@ -89,6 +111,33 @@ export class ProxyHandleTable {
     }
     this.entries.set(value, entry);
     return value;
+  }
+
+  /**
+   * Moves an open handle to exactly `target` (inheritance: a child process
+   * holds its parent's inherited handles at the same values). False when
+   * `value` is not open, or `target` is taken or not a proxy value.
+   */
+  move(value: number, target: number): boolean {
+    const from = (value >>> 0) & ~3;
+    const to = (target >>> 0) & ~3;
+    const entry = this.entries.get(from);
+    if (!entry) return false;
+    if (from === to) return true;
+    if (to < PROXY_HANDLE_BOTTOM || to > PROXY_HANDLE_TOP || this.entries.has(to)) return false;
+    if (to >= this.next + 4) {
+      // Handed out before and closed since: no longer free.
+      const at = this.freed.lastIndexOf(to);
+      if (at >= 0) this.freed.splice(at, 1);
+    } else {
+      // Below every value handed out so far: the values passed on the way down are free.
+      for (let skipped = this.next; skipped > to; skipped -= 4) this.freed.unshift(skipped);
+      this.next = to - 4;
+    }
+    this.entries.delete(from);
+    this.freed.push(from);
+    this.entries.set(to, entry);
+    return true;
   }
 
   /** The entry of a proxy handle, or undefined when it is not open (the client gets STATUS_INVALID_HANDLE). */

@@ -200,6 +200,13 @@ export interface TranslationContext {
   readonly server?: ServerChannel;
   /** Present when translating live: every client process's proxy handle table (handle counts across processes). */
   readonly allHandleTables?: () => Iterable<ProxyHandleTable>;
+  /**
+   * Present when translating live: another client process's side of
+   * translation, by Wine pid (its session and proxy handles; no server
+   * channel: server calls are made only as the caller). Null when no client
+   * of this proxy has that pid.
+   */
+  readonly processContext?: (pid: number) => TranslationContext | null;
 }
 
 interface EntryBase {

@@ -92,9 +92,8 @@ export async function adoptNamed(ctx: TranslationContext, fullName: string, adop
   });
 }
 
-/** The proxy cannot index what wineserver made: the client gets wineserver's handle, with the inheritance it asked for. */
-async function keepServerHandle(ctx: TranslationContext, request: string, serverHandle: number, status: number, attributes: number): Promise<TranslatedReply<{ handle: number }>> {
-  if (attributes & OBJ_INHERIT) await ctx.server!.call('set_handle_info', { handle: serverHandle, flags: HANDLE_FLAG_INHERIT, mask: HANDLE_FLAG_INHERIT });
+/** The proxy cannot index what wineserver made: the client gets wineserver's handle (made with the inheritance it asked for). */
+function keepServerHandle(ctx: TranslationContext, request: string, serverHandle: number, status: number): TranslatedReply<{ handle: number }> {
   ctx.log?.debug({ request }, 'a directory or link the proxy cannot index: wineserver keeps it');
   return { error: status, body: { handle: serverHandle } };
 }
@@ -117,7 +116,7 @@ export async function adoptServerTwin(ctx: TranslationContext, twin: number, ado
 /** A directory's or link's proxy handle for its twin, or wineserver's own handle when the proxy cannot index it. */
 async function adoptTwin(ctx: TranslationContext, request: string, twin: number, status: number, adoption: Adoption, attributes: number, spec: NewObject): Promise<TranslatedReply<{ handle: number }>> {
   const handle = await adoptServerTwin(ctx, twin, adoption, attributes, spec);
-  if (!handle) return keepServerHandle(ctx, request, twin, status, attributes);
+  if (!handle) return keepServerHandle(ctx, request, twin, status);
   return { error: status, body: { handle } };
 }
 
@@ -148,7 +147,7 @@ function createLive(base: TranslatedEntry<CreateBody>, kind: number, type: strin
       const root = ctx.server && parsed.attrs ? serverRootFor(ctx, parsed.attrs.rootdir) : null;
       if (root === null) return base.translate(request, ctx);
       const attrs = parsed.attrs!;
-      const objattr = { ...(request.body.objattr as ObjectAttributes), rootdir: root, attributes: attrs.attributes & ~OBJ_INHERIT };
+      const objattr = { ...(request.body.objattr as ObjectAttributes), rootdir: root };
       return serialisedNamed(async () => {
         const made = await ctx.server!.call(request.name, { ...request.body, objattr });
         const twin = (made.body as { handle: number }).handle;
@@ -177,7 +176,7 @@ function openLive<B extends OpenBody>(base: TranslatedEntry<B>, kind: number, ty
       const root = ctx.server ? serverRootFor(ctx, rootdir) : null;
       if (root === null) return base.translate(request, ctx);
       return serialisedNamed(async () => {
-        const opened = await ctx.server!.call(request.name, { ...(request.body as OpenBody), rootdir: root, attributes: attributes & ~OBJ_INHERIT });
+        const opened = await ctx.server!.call(request.name, { ...(request.body as OpenBody), rootdir: root });
         const twin = (opened.body as { handle: number }).handle;
         if (!twin) return { error: opened.error >>> 0, body: { handle: 0 } };
         // A link's target or a directory's descriptor cannot be learnt back: an object only wineserver has stays wineserver's.

@@ -2,6 +2,7 @@
 // (the layout is described in store.ts and docs/object-namespace.md).
 
 import { createHash } from 'node:crypto';
+import { WinekernelError } from '../../errors/winekernel-error.ts';
 import { WK_NAME_MAX } from '../../backends/primitives.ts';
 import { unitsToNameBytes, wineCaseMap } from '../casemap.ts';
 
@@ -42,11 +43,9 @@ export const ROOT_DIR_ID = 1;
 export const DEFAULT_HASH_SIZE = 7;
 
 /** A primitive call failed in a way no Wine status describes (a broken instance, not a client error). */
-export class NamespaceStoreError extends Error {
-  readonly code = 'WK_NAMESPACE_STORE';
+export class NamespaceStoreError extends WinekernelError<'WK_NAMESPACE_STORE'> {
   constructor(message: string) {
-    super(message);
-    this.name = 'NamespaceStoreError';
+    super('WK_NAMESPACE_STORE', message);
   }
 }
 

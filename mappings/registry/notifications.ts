@@ -131,8 +131,12 @@ export class RegistryNotifications {
     }
   }
 
-  /** close_handle of a proxy key handle: its watch fires and goes (key_close_handle). */
-  async keyHandleClosed(ctx: TranslationContext, value: number, entry: ProxyHandleEntry): Promise<void> {
+  /**
+   * close_handle of a proxy key handle: its watch fires and goes
+   * (key_close_handle). Plain when the handle had no watch (nearly every
+   * close), so that the close is answered in the request's call stack.
+   */
+  keyHandleClosed(ctx: TranslationContext, value: number, entry: ProxyHandleEntry): Promise<void> | void {
     if (entry.object === undefined) return;
     const list = this.byKey.get(entry.object);
     const at = list?.findIndex((w) => w.pid === ctx.pid && w.hkey === handleKey(value)) ?? -1;
@@ -140,7 +144,7 @@ export class RegistryNotifications {
     const [watch] = list.splice(at, 1);
     if (!list.length) this.byKey.delete(entry.object);
     this.count--;
-    await this.signal(ctx, watch);
+    return this.signal(ctx, watch);
   }
 
   /** A client process ended: its watches go with its handles (its events are gone with it). */

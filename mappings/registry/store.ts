@@ -98,7 +98,8 @@ export interface RegistryOptions {
 }
 
 const hex8 = (id: number) => id.toString(16).padStart(8, '0');
-const keyName = (id: number) => `regkey:${hex8(id)}`;
+/** The primitive object of a key: every session of the instance opens a key by it. */
+export const keyName = (id: number) => `regkey:${hex8(id)}`;
 const subName = (id: number) => `regsub:${hex8(id)}`;
 const indexName = (parent: number, name: Buffer, map: CaseMap) => foldedKey(name, map, `regname:${hex8(parent)}\\`);
 

@@ -16,6 +16,7 @@ import { KEY_FLAG, type KeyHeader } from './record.ts';
 import { sameName } from './names.ts';
 import * as S from './status.ts';
 import {
+  keyName,
   MAX_KEY_NAME_UNITS,
   MAX_VALUE_NAME_UNITS,
   OBJ_INHERIT,
@@ -136,6 +137,23 @@ export function mintKeyHandle(ctx: TranslationContext, tx: RegistryTx, key: KeyH
   const primitive = tx.openKeyObject(key.id);
   if (primitive < 0) throw new Error(`opening regkey ${key.id} for a handle failed (${primitive})`);
   return new MintedKey(0, ctx.handles.mint({ primitive, type: KEY_TYPE, access: granted.access, flags: attributes & OBJ_INHERIT, object: key.id }));
+}
+
+/**
+ * A second handle to the key behind `value` of process `from`, minted in
+ * `to` (the same process or another client of the proxy): dup_handle and
+ * inheritance (LiveFamily.duplicate). `access` null keeps the source's; a
+ * new mask is mapped as for a key without a descriptor (a duplicate asking
+ * for more than its source is not checked against the key's descriptor).
+ * 0 when the key's object cannot be opened.
+ */
+export function duplicateKeyHandle(from: TranslationContext, value: number, to: TranslationContext, access: number | null, flags: number): number {
+  const entry = from.handles.get(value);
+  if (!entry || entry.type !== KEY_TYPE || entry.object === undefined) return 0;
+  const primitive = to.session.open(keyName(entry.object));
+  if (primitive < 0) return 0;
+  const granted = access === null ? entry.access : keyAccessWithoutDescriptor(access);
+  return to.handles.mint({ primitive, type: KEY_TYPE, access: granted, flags, object: entry.object });
 }
 
 /**

@@ -11,8 +11,9 @@
 //    the calling thread (server calls), on a placeholder (the mutex's server
 //    twin, mappings/namespace/server-twins.ts): a plain wineserver mutex,
 //    never owned nor waited on, created with the client's own object
-//    attributes (without OBJ_INHERIT, and never owned; a proxy directory as
-//    root is given as its own twin). So wineserver decides
+//    attributes (OBJ_INHERIT included: a twin is inherited by child
+//    processes exactly when its proxy handle is; never owned; a proxy
+//    directory as root is given as its own twin). So wineserver decides
 //    everything about the name exactly as it would for the real request:
 //    root directory handles, symbolic links (Global\, Local\), case,
 //    OBJECT_NAME_EXISTS / COLLISION / TYPE_MISMATCH against events,
@@ -97,7 +98,7 @@ export const createMutexLive: TranslatedEntry<CreateMutexBody, { handle: number 
     const root = ctx.server && parsed.attrs?.name.length ? serverRootFor(ctx, parsed.attrs.rootdir) : null;
     if (root === null) return createMutex.translate(request, ctx);
     const attributes = parsed.attrs!.attributes;
-    const plain = { ...(objattr as ObjectAttributes), rootdir: root, attributes: attributes & ~OBJ_INHERIT };
+    const plain = { ...(objattr as ObjectAttributes), rootdir: root, attributes };
     return serialisedNamed(async () => {
       const made = await ctx.server!.call('create_mutex', { access: request.body.access, owned: 0, objattr: plain });
       const status = made.error >>> 0;
@@ -122,7 +123,7 @@ export const openMutexLive: TranslatedEntry<OpenMutexBody, { handle: number }> =
     const root = ctx.server ? serverRootFor(ctx, rootdir) : null;
     if (root === null) return openMutex.translate(request, ctx);
     return serialisedNamed(async () => {
-      const opened = await ctx.server!.call('open_mutex', { ...request.body, rootdir: root, attributes: attributes & ~OBJ_INHERIT });
+      const opened = await ctx.server!.call('open_mutex', { ...request.body, rootdir: root });
       const placeholder = (opened.body as { handle: number }).handle;
       if (!placeholder) return handleReply(opened.error >>> 0, 0);
       const handle = await adoptPlaceholder(ctx, placeholder, false, attributes);
@@ -149,8 +150,10 @@ export async function closeMutexLive(ctx: TranslationContext, entry: ProxyHandle
  * does it: the same or a mapped access, a check against the descriptor when
  * more access is asked than the source has (for a named mutex wineserver
  * checks it, duplicating the placeholder), DUPLICATE_CLOSE_SOURCE within one
- * process keeping the value. Other processes and global handles are refused.
- * A proxy directory or link is duplicated through its twin (dupViaTwin).
+ * process keeping the value. Global handles are refused; other processes
+ * are the generic live dup_handle's (proxy/translate/live/handles.ts), which
+ * calls this for the caller's own process. A proxy directory or link is
+ * duplicated through its twin (dupViaTwin).
  */
 export const dupMutexHandleLive: TranslatedEntry<DupBody, { handle: number }> = {
   request: 'dup_handle',
@@ -173,15 +176,13 @@ export const dupMutexHandleLive: TranslatedEntry<DupBody, { handle: number }> = 
     let granted: number;
     if (placeholder !== undefined && ctx.server) {
       // wineserver duplicates the placeholder: its access rules and descriptor check decide.
-      const dup = await ctx.server.call('dup_handle', { src_process, src_handle: placeholder, dst_process, access, attributes: attributes & ~OBJ_INHERIT, options });
+      const dup = await ctx.server.call('dup_handle', { src_process, src_handle: placeholder, dst_process, access, attributes, options });
       placeholderCopy = (dup.body as { handle: number }).handle;
       if (!placeholderCopy) return handleReply(dup.error >>> 0, 0);
       const info = await ctx.server.call('get_object_info', { handle: placeholderCopy });
       granted = (info.body as { access: number }).access >>> 0;
     } else {
-      const mapping = objectType(MUTANT_TYPE).mapping;
-      granted = options & DUPLICATE_SAME_ACCESS ? source.access : (mapAccess(access, mapping) & ~RESERVED_ALL) >>> 0;
-      if (granted & MAXIMUM_ALLOWED) granted = mapping.all;
+      granted = duplicateAccess(source, options & DUPLICATE_SAME_ACCESS ? null : access);
     }
     if (options & DUPLICATE_CLOSE_SOURCE) {
       // Within one process the value is kept and only its access and flags change.
@@ -190,19 +191,44 @@ export const dupMutexHandleLive: TranslatedEntry<DupBody, { handle: number }> = 
       if (placeholderCopy !== undefined) setTwin(source, placeholderCopy);
       return handleReply(STATUS_SUCCESS, src_handle);
     }
-    // An unnamed mutex cannot be reopened by name: the copy holds its state object instead (which
-    // keeps the mutex as long; the copy has no descriptor of its own to read or set).
-    const seq = state.node.record.seq;
-    const primitive = state.node.primName.length ? ctx.session.open(state.node.primName) : ctx.session.open(mutexStateName(seq));
-    if (primitive < 0) return handleReply(STATUS_INVALID_HANDLE, 0);
-    const copy = allocHandle(ctx, state.node, primitive, 0, attributes & OBJ_INHERIT, { check: false });
-    const entry = ctx.handles.get(copy.handle)!;
+    const copy = duplicateMutexHandle(ctx, src_handle, ctx, null, attributes & OBJ_INHERIT);
+    if (!copy) return handleReply(STATUS_INVALID_HANDLE, 0);
+    const entry = ctx.handles.get(copy)!;
     entry.access = granted;
     if (placeholderCopy !== undefined) setTwin(entry, placeholderCopy);
-    mutexOf(ctx, entry);
-    return handleReply(STATUS_SUCCESS, copy.handle);
+    return handleReply(STATUS_SUCCESS, copy);
   },
 };
+
+/** The access a duplicate gets: the source's (null: DUPLICATE_SAME_ACCESS), or `access` mapped for a mutex. */
+function duplicateAccess(source: ProxyHandleEntry, access: number | null): number {
+  if (access === null) return source.access;
+  const mapping = objectType(MUTANT_TYPE).mapping;
+  const granted = (mapAccess(access, mapping) & ~RESERVED_ALL) >>> 0;
+  return granted & MAXIMUM_ALLOWED ? mapping.all : granted;
+}
+
+/**
+ * A second proxy handle to the mutex behind `value` of process `from`,
+ * minted in `to` (the same process or another client of the proxy; every
+ * session of the instance reaches the same objects): dup_handle and
+ * inheritance (LiveFamily.duplicate). 0 when the mutex cannot be reopened.
+ */
+export function duplicateMutexHandle(from: TranslationContext, value: number, to: TranslationContext, access: number | null, flags: number): number {
+  const source = from.handles.get(value);
+  const state = namespaceHandle(source);
+  if (!source || source.type !== MUTANT_TYPE || !state) return 0;
+  // An unnamed mutex cannot be reopened by name: the copy holds its state object instead (which
+  // keeps the mutex as long; the copy has no descriptor of its own to read or set).
+  const primitive = to.session.open(state.node.primName.length ? state.node.primName : mutexStateName(state.node.record.seq));
+  if (primitive < 0) return 0;
+  const copy = allocHandle(to, state.node, primitive, 0, flags, { check: false });
+  if (!copy.handle) return 0;
+  const entry = to.handles.get(copy.handle)!;
+  entry.access = duplicateAccess(source, access);
+  mutexOf(to, entry);
+  return copy.handle;
+}
 
 type SecurityBody = { handle: number; security_info: number };
 

@@ -25,6 +25,7 @@ import { InflightFds, type InflightFd } from './inflight-fds.ts';
 import { ThreadRelay, type ThreadHost, type ThreadRelayState } from './thread-relay.ts';
 import type { TranslationRouter } from '../translate/router.ts';
 import type { Awaitable } from '../../mappings/translator.ts';
+import type { ElementList } from '../../requests/kinds/element-list.ts';
 import { ServerFdError, ThreadServerChannel, type FdClaim, type ServerFdClaims } from '../translate/server-channel.ts';
 
 /** How a connection came to be. */
@@ -67,6 +68,9 @@ export interface ClientConnectionState {
   threads: Array<Omit<ThreadRelayState, 'outstanding' | 'routing'> & { outstanding: string[]; routing: { request: string; forMs: number } | null }>;
 }
 
+/** new_process's flag for "the child inherits the parent's inheritable handles". */
+const PROCESS_CREATE_FLAGS_INHERIT_HANDLES = 0x4;
+
 export class ClientConnection implements ThreadHost, ServerFdClaims {
   readonly id: number;
   readonly context: RecordContext;
@@ -84,8 +88,13 @@ export class ClientConnection implements ThreadHost, ServerFdClaims {
   private clientEnded = false;
   private serverEnded = false;
   private closed = false;
-  /** Child connections created by new_process requests, waiting for the reply's pid. */
-  private readonly pendingChildren = new Map<ThreadRelay, ClientConnection>();
+  /**
+   * Child connections created by new_process requests, waiting for the
+   * reply's pid; with translation, the handles the child inherits (null: all
+   * inheritable ones, a list: those of PROC_THREAD_ATTRIBUTE_HANDLE_LIST)
+   * when the request asked for inheritance from this process.
+   */
+  private readonly pendingChildren = new Map<ThreadRelay, { child: ClientConnection; inherit: { list: number[] | null } | null }>();
   /** Threads created by new_thread requests, waiting for the reply's tid. */
   private readonly pendingNewThreads = new Map<ThreadRelay, ThreadRelay>();
   /** Descriptors claimed by server calls (get_handle_fd), oldest first. */
@@ -355,7 +364,7 @@ export class ClientConnection implements ThreadHost, ServerFdClaims {
       case 'process_socket': {
         const [ours, serverEnd] = fdAddon.socketpair();
         const child = new ClientConnection(this.env, entry.fd, ours, 'child', this);
-        this.pendingChildren.set(thread, child);
+        this.pendingChildren.set(thread, { child, inherit: this.inheritanceAsked(frame) });
         this.forwardToServer(serverEnd, entry.data, FdRoleCode.ProcessSocket, thread.context);
         return;
       }
@@ -382,6 +391,7 @@ export class ClientConnection implements ThreadHost, ServerFdClaims {
     if (code === codes.initFirstThread && ok) {
       this.winePid = frame.bytes.readUInt32LE(replyOffsets.initFirstThreadPid);
       this.context.pid = this.winePid;
+      this.env.router?.noteProcess(this.id, this.winePid);
       for (const t of this.threads.values()) t.setProcessIdentity(this.winePid, this.unixPid);
       thread.setTid(frame.bytes.readUInt32LE(replyOffsets.initFirstThreadTid));
       this.log = this.log.child({ pid: this.winePid, unixPid: this.unixPid });
@@ -392,9 +402,17 @@ export class ClientConnection implements ThreadHost, ServerFdClaims {
       this.pendingNewThreads.delete(thread);
       if (created && ok) created.setTid(frame.bytes.readUInt32LE(replyOffsets.newThreadTid));
     } else if (code === codes.newProcess) {
-      const child = this.pendingChildren.get(thread);
+      const pending = this.pendingChildren.get(thread);
       this.pendingChildren.delete(thread);
-      if (child && ok) child.setWinePid(frame.bytes.readUInt32LE(replyOffsets.newProcessPid));
+      if (pending && ok) {
+        const childPid = frame.bytes.readUInt32LE(replyOffsets.newProcessPid);
+        pending.child.setWinePid(childPid);
+        // Before the child runs (the parent starts it after this reply): its table is empty.
+        if (pending.inherit) {
+          const inherited = this.env.router!.inheritHandles(this.id, pending.child.id, childPid, pending.inherit.list);
+          if (inherited) this.log.debug({ childPid, inherited }, 'proxy handles inherited by a new process');
+        }
+      }
     }
   }
 
@@ -408,9 +426,29 @@ export class ClientConnection implements ThreadHost, ServerFdClaims {
 
   private setWinePid(pid: number): void {
     this.winePid = pid;
+    this.env.router?.noteProcess(this.id, pid);
     this.context.pid = pid;
     for (const t of this.threads.values()) t.setProcessIdentity(pid, this.unixPid);
     this.log = this.log.child({ pid });
+  }
+
+  /**
+   * Whether a new_process request inherits this process's handles (only
+   * looked at with translation on: the proxy's own handles are copied at
+   * the reply). Not when another parent is named (PROC_THREAD_ATTRIBUTE_PARENT_PROCESS):
+   * that parent's proxy handles are not copied (a known limit).
+   */
+  private inheritanceAsked(frame: RequestFrame): { list: number[] | null } | null {
+    const router = this.env.router;
+    if (!router) return null;
+    try {
+      const body = router.protocol.decodeRequest(Buffer.from(frame.bytes)).body as { flags: number; parent_process: number; handles_size: number; handles: ElementList<number> };
+      if (!(body.flags & PROCESS_CREATE_FLAGS_INHERIT_HANDLES) || body.parent_process) return null;
+      return { list: body.handles_size ? body.handles.items : null };
+    } catch (error) {
+      this.log.warn({ err: (error as Error).message }, 'new_process request not decoded; no proxy handle is inherited');
+      return null;
+    }
   }
 
   protocolViolation(thread: ThreadRelay, channel: ViolationChannel, error: ProtocolError): void {

@@ -7,6 +7,7 @@
 // request does with descriptors is the connection's business (host hooks).
 
 import type { Logger } from 'pino';
+import { WinekernelError } from '../../errors/winekernel-error.ts';
 import { ReplyFramer, RequestFramer, retainFrameBytes, type FrameSink, type ReplyFrame, type RequestFrame } from '../../requests/framing.ts';
 import type { ProtocolError } from '../../requests/errors.ts';
 import { FdReader, FdWriter } from '../io/pipe-io.ts';
@@ -17,15 +18,7 @@ import { isPromise, type Awaitable } from '../../mappings/translator.ts';
 export const WAKE_UP_REPLY_SIZE = 16;
 
 /** A server call (`ThreadRelay.callServer`) that cannot be made or did not get its reply. */
-export class ServerCallError extends Error {
-  constructor(
-    readonly code: 'WK_SERVER_CALL_NOT_HELD' | 'WK_SERVER_CALL_THREAD_CLOSED' | 'WK_SERVER_CALL_BAD_FRAME',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ServerCallError';
-  }
-}
+export class ServerCallError extends WinekernelError<'WK_SERVER_CALL_NOT_HELD' | 'WK_SERVER_CALL_THREAD_CLOSED' | 'WK_SERVER_CALL_BAD_FRAME'> {}
 
 /** Who waits for the reply of a server call. */
 interface ServerCallWaiter {

@@ -14,6 +14,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import type { Logger } from 'pino';
+import { WinekernelError } from '../../errors/winekernel-error.ts';
 import { WK_ATTACH_CREATE, type Backend, type Session } from '../../backends/primitives.ts';
 import type { Catalog } from '../../mappings/catalog/index.ts';
 import { dispatch, splitDomains, type Dispatch } from '../../mappings/dispatch.ts';
@@ -23,8 +24,9 @@ import { registryFor } from '../../mappings/registry/translators.ts';
 import { encodeReplyFor } from '../../mappings/replay.ts';
 import { isPromise, type Awaitable, type ServerChannel, type TranslationContext } from '../../mappings/translator.ts';
 import { loadProtocol, type DecodedRequest, type Protocol } from '../../requests/protocol.ts';
-import { bridgeToTwins, liveCatalog, liveFamilies, type LiveFamily } from './live/index.ts';
-import { PROXY_HANDLE_BOTTOM, PROXY_HANDLE_TOP } from '../../mappings/handles.ts';
+import { bridgeToTwins, closeProxyHandleQuietly, duplicateProxyHandle, liveCatalog, liveFamilies, type LiveFamily } from './live/index.ts';
+import { ENTRY_INHERIT, PROXY_HANDLE_BOTTOM, PROXY_HANDLE_TOP } from '../../mappings/handles.ts';
+import { setTwin, twinOf } from '../../mappings/namespace/server-twins.ts';
 
 /**
  * A reply that carries only a status: every field zero, no variable data —
@@ -39,15 +41,7 @@ function statusOnlyReply(status: number): Buffer {
   return frame;
 }
 
-export class TranslationRouterError extends Error {
-  constructor(
-    readonly code: 'WK_ROUTER_ATTACH' | 'WK_ROUTER_REGISTRY',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'TranslationRouterError';
-  }
-}
+export class TranslationRouterError extends WinekernelError<'WK_ROUTER_ATTACH' | 'WK_ROUTER_REGISTRY'> {}
 
 export interface RouterOptions {
   backend: Backend;
@@ -224,7 +218,7 @@ export class TranslationRouter {
     try {
       const request = this.protocol.decodeRequest(frame);
       const proc = this.processOf(connection, pid);
-      const ctx: TranslationContext = { session: proc.session, pid, tid, handles: proc.handles, protocol: this.protocol, log: this.options.log, server, allHandleTables: this.allHandleTables };
+      const ctx: TranslationContext = { session: proc.session, pid, tid, handles: proc.handles, protocol: this.protocol, log: this.options.log, server, allHandleTables: this.allHandleTables, processContext: this.processContext };
       const decision = dispatch(this.catalog, request, ctx, this.dispatchOptions);
       if (!isPromise(decision)) return this.replyFor(request, decision);
       return decision.then(
@@ -255,6 +249,61 @@ export class TranslationRouter {
     return statusOnlyReply(0xc0000001 /* STATUS_UNSUCCESSFUL */);
   }
 
+  /** Connections of client processes by Wine pid (noteProcess), whether or not they have routed a request yet. */
+  private readonly connectionsByPid = new Map<number, number>();
+
+  /** A client connection learnt its process's Wine pid (new_process or init_first_thread reply). */
+  noteProcess(connection: number, pid: number): void {
+    if (pid) this.connectionsByPid.set(pid, connection);
+  }
+
+  /** Another client process's context (ctx.processContext): its session and handles, no server channel. */
+  private readonly processContext = (pid: number): TranslationContext | null => {
+    const connection = this.connectionsByPid.get(pid);
+    return connection === undefined ? null : this.contextOf(this.processOf(connection, pid));
+  };
+
+  private contextOf(proc: ProcessTranslation): TranslationContext {
+    return { session: proc.session, pid: proc.pid, tid: 0, handles: proc.handles, protocol: this.protocol, log: this.options.log, allHandleTables: this.allHandleTables, processContext: this.processContext };
+  }
+
+  /**
+   * A new process was created (new_process's reply): with
+   * PROCESS_CREATE_FLAGS_INHERIT_HANDLES, the parent's inheritable proxy
+   * handles are copied into the child's table at the same values, as
+   * wineserver copies its own (all of them, or those of the explicit list
+   * that are inheritable). Each family copies its own objects
+   * (LiveFamily.duplicate); a handle whose object cannot be reached from
+   * the child is left out. Returns how many were inherited.
+   */
+  inheritHandles(parentConnection: number, childConnection: number, childPid: number, list: readonly number[] | null): number {
+    const parent = this.processes.get(parentConnection);
+    this.noteProcess(childConnection, childPid);
+    if (!parent || !parent.handles.size || this.stopped) return 0;
+    const from = this.contextOf(parent);
+    const to = this.contextOf(this.processOf(childConnection, childPid));
+    const listed = list ? new Set(list.map((value) => (value >>> 0) & ~3)) : null;
+    let inherited = 0;
+    for (const [value, entry] of [...parent.handles]) {
+      if (!(entry.flags & ENTRY_INHERIT) || (listed && !listed.has(value))) continue;
+      const copy = duplicateProxyHandle(this.families, from, value, to, null, entry.flags);
+      if (!copy) {
+        this.options.log.debug({ value, type: entry.type }, 'an inheritable proxy handle could not be copied into the child');
+        continue;
+      }
+      if (!to.handles.move(copy, value)) {
+        closeProxyHandleQuietly(this.families, to, copy);
+        continue;
+      }
+      // wineserver copied the twin (inheritable exactly when its proxy handle is) at its own value,
+      // unless an explicit list named only the proxy value.
+      const twin = list ? undefined : twinOf(entry);
+      if (twin !== undefined) setTwin(to.handles.get(value)!, twin);
+      inherited++;
+    }
+    return inherited;
+  }
+
   /** Every client process's proxy handle table (for handle counts across processes). */
   private readonly allHandleTables = () => Array.from(this.processes.values(), (proc) => proc.handles);
 
@@ -272,6 +321,7 @@ export class TranslationRouter {
 
   /** The client process is gone: its handles close and its session ends (abandoned locks are released). */
   endProcess(connection: number): void {
+    for (const [pid, known] of this.connectionsByPid) if (known === connection) this.connectionsByPid.delete(pid);
     const proc = this.processes.get(connection);
     if (!proc) return;
     this.processes.delete(connection);

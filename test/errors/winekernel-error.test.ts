@@ -15,6 +15,9 @@ import { ServerCallFailed } from '../../mappings/server-calls.ts';
 import { WkError, WkSessionClosedError } from '../../backends/primitives.ts';
 import { ProtocolError } from '../../requests/errors.ts';
 import { LayoutError } from '../../requests/generator/layout.ts';
+import { ServerCallError } from '../../proxy/relay/thread-relay.ts';
+import { TranslationRouterError } from '../../proxy/translate/router.ts';
+import { NamespaceStoreError } from '../../mappings/namespace/store.ts';
 
 describe('WinekernelError', () => {
   it('each subclass has its name, its code, its message and its own extra fields', () => {
@@ -29,6 +32,9 @@ describe('WinekernelError', () => {
       [new TranslationError('WK_TRANSLATOR_FAILED', 'threw'), 'TranslationError', 'WK_TRANSLATOR_FAILED'],
       [new RecordingFormatError('/x.wkrec', 'bad magic'), 'RecordingFormatError', 'RECORDING_INVALID'],
       [new WkSessionClosedError(), 'WkSessionClosedError', 'WK_SESSION_CLOSED'],
+      [new ServerCallError('WK_SERVER_CALL_NOT_HELD', 'not held'), 'ServerCallError', 'WK_SERVER_CALL_NOT_HELD'],
+      [new TranslationRouterError('WK_ROUTER_ATTACH', 'cannot attach'), 'TranslationRouterError', 'WK_ROUTER_ATTACH'],
+      [new NamespaceStoreError('broken'), 'NamespaceStoreError', 'WK_NAMESPACE_STORE'],
     ];
     for (const [error, name, code] of cases) {
       expect(error).toBeInstanceOf(WinekernelError);

@@ -8,7 +8,8 @@ import { Catalog, CATALOG_ENTRIES } from '../../mappings/catalog/index.ts';
 import { dispatch } from '../../mappings/dispatch.ts';
 import { PROXY_HANDLE_TOP } from '../../mappings/handles.ts';
 import { createKey, enumKey, getKeyValue, openKey, registryFor } from '../../mappings/registry/translators.ts';
-import { STATUS_NOT_SUPPORTED } from '../../mappings/ntstatus.ts';
+import { STATUS_INVALID_HANDLE, STATUS_NOT_SUPPORTED } from '../../mappings/ntstatus.ts';
+import { closeProxyHandleEntry, liveFamilies } from '../../proxy/translate/live/index.ts';
 import { TranslationError, type Awaitable, type TranslatedEntry, type TranslatedReply, type Translator } from '../../mappings/translator.ts';
 import { call, client, freshSession, protocol } from './registry-helpers.ts';
 
@@ -110,5 +111,12 @@ describe('registry translators without waiting', () => {
     // A handle that is not open: a status, answered at once too.
     const bad = now(openKey.translate(decoded('open_key', { parent: PROXY_HANDLE_TOP - 4000, access: 0x20019, attributes: 0x40, name: 'Software' }) as never, ctx));
     expect(bad.error).not.toBe(0);
+
+    // close_handle of a key with no notification armed (the live families' close entry): plain, and the value is gone.
+    const close = closeProxyHandleEntry(liveFamilies());
+    const closeRequest = (handle: number) => decoded('close_handle', { handle }) as never;
+    expect(now(close.translate(closeRequest(sub.body.hkey), ctx))).toEqual({ error: 0, body: {} });
+    expect(ctx.handles.get(sub.body.hkey)).toBeUndefined();
+    expect(now(close.translate(closeRequest(sub.body.hkey), ctx)).error).toBe(STATUS_INVALID_HANDLE);
   });
 });

@@ -56,6 +56,43 @@ describe('handle spaces', () => {
     expect([...table].map(([h]) => h).sort()).toEqual([b, a].sort());
   });
 
+  it('moves a handle to a chosen value (inheritance) and keeps minting every value exactly once', () => {
+    const table = new ProxyHandleTable();
+    const first = table.mint(entry(1));
+    expect(first).toBe(PROXY_HANDLE_TOP);
+    // Below everything minted so far: the values skipped become free.
+    const deep = PROXY_HANDLE_TOP - 4 * 5;
+    const moved = table.mint(entry(2));
+    expect(table.move(moved, deep)).toBe(true);
+    expect(table.get(deep)?.primitive).toBe(2);
+    expect(table.get(moved)).toBeUndefined();
+    // Taken, out of range, or not open: refused, nothing changes.
+    expect(table.move(first, deep)).toBe(false);
+    expect(table.move(first, 0x10)).toBe(false);
+    expect(table.move(PROXY_HANDLE_TOP - 400, PROXY_HANDLE_TOP - 404)).toBe(false);
+    // The low bits are ignored, as for lookups.
+    expect(table.move(first | 1, PROXY_HANDLE_TOP - 4 * 7 + 2)).toBe(true);
+    expect(table.get(PROXY_HANDLE_TOP - 4 * 7)?.primitive).toBe(1);
+    // Every value above the lowest is handed out once, then the range goes on below.
+    const minted = new Set<number>();
+    for (let i = 0; i < 8; i++) minted.add(table.mint(entry(10 + i)));
+    expect(minted.size).toBe(8);
+    expect(minted.has(deep)).toBe(false);
+    expect(minted.has(PROXY_HANDLE_TOP - 4 * 7)).toBe(false);
+    expect([...minted].every((v) => v % 4 === 0 && v <= PROXY_HANDLE_TOP && v >= PROXY_HANDLE_BOTTOM)).toBe(true);
+    expect(table.size).toBe(10);
+    // A value handed out and closed can be moved onto, and is then no longer free.
+    const closed = table.mint(entry(30));
+    table.release(closed);
+    const other = table.mint(entry(31));
+    expect(other).toBe(closed);
+    table.release(other);
+    const again = table.mint(entry(32));
+    expect(table.move(again, PROXY_HANDLE_TOP - 4 * 100)).toBe(true);
+    expect(table.mint(entry(33))).toBe(closed);
+    expect(table.mint(entry(34))).not.toBe(closed);
+  });
+
   it('fails with a typed error when a process exhausts the range', () => {
     const table = new ProxyHandleTable();
     (table as unknown as { next: number }).next = PROXY_HANDLE_BOTTOM;

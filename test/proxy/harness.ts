@@ -5,14 +5,17 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import {
   buildCorpus,
+  corpusExe,
+  corpusExpected,
   createTestPrefix,
   ensureTemplatePrefix,
   ensureWineInstalled,
   removeTestPrefix,
   REPO_ROOT,
+  runWineProgram,
   stopWineserver,
   wineEnv,
 } from '../support/wine.js';
@@ -172,6 +175,24 @@ export function useCorpusPrefixes(name: string): { fresh(label: string): Promise
       return prefix;
     },
   };
+}
+
+/**
+ * A corpus program run twice on one prefix: under plain Wine (its output
+ * must be the expected one, status 0), then through `winekernel run
+ * --translate --record`, whose output and status must equal the plain
+ * run's. Returns the recording's path for the test's routing checks.
+ */
+export async function corpusDirectThenTranslated(prefix: string, name: string, work: string): Promise<string> {
+  const direct = await runWineProgram({ prefix, exe: corpusExe(name), timeoutMs: 120_000 });
+  expect(direct.stdout).toBe(corpusExpected(name));
+  expect(direct.exitCode).toBe(0);
+  await stopWineserver(prefix);
+  const record = path.join(work, `${name}.wkrec`);
+  const translated = await runWineProgram({ prefix, exe: corpusExe(name), launcher: runLauncher(prefix, ['--translate', '--record', record]), timeoutMs: 180_000 });
+  expect(translated.stdout).toBe(direct.stdout);
+  expect(translated.exitCode).toBe(direct.exitCode);
+  return record;
 }
 
 /**

@@ -24,7 +24,7 @@ import {
   WINE_LOADER,
   wineEnv,
 } from '../support/wine.js';
-import { eventually, openFdCount, runLauncher, sleep, startServe, type ServeHandle, useCorpusPrefixes } from './harness.ts';
+import { corpusDirectThenTranslated, eventually, openFdCount, runLauncher, sleep, startServe, type ServeHandle, useCorpusPrefixes } from './harness.ts';
 
 const protocol = loadProtocol('wine-8.0');
 const { fresh: freshPrefix, work } = useCorpusPrefixes('translate-mutexes');
@@ -73,15 +73,7 @@ function mutexRouting(file: string): MutexRouting {
 describe('winekernel run --translate: mutexes answered by the proxy', () => {
   for (const name of ['mutexes', 'mutex_waits']) {
     it(`${name}.exe: same output and exit status as plain wine; its mutex requests and waits answered by the proxy`, async () => {
-      const prefix = await freshPrefix(name);
-      const direct = await runWineProgram({ prefix, exe: corpusExe(name), timeoutMs: 120_000 });
-      expect(direct.stdout).toBe(corpusExpected(name));
-      expect(direct.exitCode).toBe(0);
-      await stopWineserver(prefix);
-      const record = path.join(work, `${name}.wkrec`);
-      const translated = await runWineProgram({ prefix, exe: corpusExe(name), launcher: runLauncher(prefix, ['--translate', '--record', record]), timeoutMs: 180_000 });
-      expect(translated.stdout).toBe(direct.stdout);
-      expect(translated.exitCode).toBe(direct.exitCode);
+      const record = await corpusDirectThenTranslated(await freshPrefix(name), name, work);
 
       const routing = mutexRouting(record);
       // Every create/open reached the proxy; release/query reached wineserver only for wineserver's handles

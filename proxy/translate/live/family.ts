@@ -9,6 +9,8 @@ import type { Session } from '../../../backends/primitives.ts';
 import type { ProxyHandleEntry } from '../../../mappings/handles.ts';
 import type { TranslatedReply, TranslationContext, Translator } from '../../../mappings/translator.ts';
 
+export type DuplicateHook = (from: TranslationContext, value: number, to: TranslationContext, access: number | null, flags: number) => number;
+
 export interface LiveFamily {
   readonly name: string;
   /** Entries that replace the base catalog's entry of the same request while translating live. */
@@ -19,6 +21,16 @@ export interface LiveFamily {
    * may answer with another status than success (wineserver's close_handle can fail).
    */
   readonly onClose?: Readonly<Record<string, (ctx: TranslationContext, value: number, entry: ProxyHandleEntry) => Promise<TranslatedReply | void> | TranslatedReply | void>>;
+  /**
+   * A second proxy handle, minted in process `to` (the same client or
+   * another one of this proxy), to the object behind the handle `value` of
+   * process `from`, by the handle's object type: what dup_handle across
+   * processes and handle inheritance need. `access` null keeps the source's
+   * granted access; `flags` are the new entry's (ENTRY_INHERIT). Returns the
+   * new value, 0 when the object cannot be reached from `to`. Makes no
+   * server calls: the twin, if any, is the caller's business.
+   */
+  readonly duplicate?: Readonly<Record<string, DuplicateHook>>;
   /** A client process (Wine pid) ended; its handles are being closed by the router. */
   onProcessEnd?(pid: number): void;
   /** A thread of a client process ended (its pipes closed), with that process's session: cancel its waits, abandon what it owns. */

@@ -12,8 +12,10 @@
 import { Catalog, CATALOG_ENTRIES } from '../../../mappings/catalog/index.ts';
 import type { LiveStatus } from '../../../mappings/coverage.ts';
 import { splitDomains } from '../../../mappings/dispatch.ts';
-import { STATUS_INVALID_HANDLE } from '../../../mappings/ntstatus.ts';
-import type { TranslatedEntry, Translator } from '../../../mappings/translator.ts';
+import { STATUS_HANDLE_NOT_CLOSABLE, STATUS_INVALID_HANDLE } from '../../../mappings/ntstatus.ts';
+import { ENTRY_PROTECT_FROM_CLOSE } from '../../../mappings/handles.ts';
+import { dupHandleLive, getObjectInfoLive, setHandleInfoLive } from './handles.ts';
+import { isPromise, type Awaitable, type TranslatedEntry, type TranslatedReply, type Translator } from '../../../mappings/translator.ts';
 import { instantiateFamily, type LiveFamily, type LiveFamilySource } from './family.ts';
 import { atomsLive } from './atoms.ts';
 import { namespaceLive } from './namespace.ts';
@@ -21,6 +23,7 @@ import { registryLive } from './registry.ts';
 import { syncLive } from './sync.ts';
 
 export type { LiveFamily, LiveFamilySource } from './family.ts';
+export { closeProxyHandleQuietly, duplicateProxyHandle } from './handles.ts';
 /** Forwarded requests naming proxy objects that have server twins: answered by wineserver about the twins. */
 export { bridgeToTwins } from '../../../mappings/namespace/live.ts';
 
@@ -42,16 +45,27 @@ export function closeProxyHandleEntry(families: readonly LiveFamily[]): Translat
     status: 'translated',
     domains: ['handle-tables'],
     primitives: ['object_close'],
-    async translate(request, ctx) {
+    // Plain when the family's hook is (most closes): the reply is written in
+    // the request's own call stack; a hook that waits keeps the primitive
+    // open until it has answered.
+    translate(request, ctx): Awaitable<TranslatedReply> {
+      const held = ctx.handles.get(request.body.handle);
+      if (held && held.flags & ENTRY_PROTECT_FROM_CLOSE) return { error: STATUS_HANDLE_NOT_CLOSABLE, body: {} };
       const entry = ctx.handles.release(request.body.handle);
       if (!entry) return { error: STATUS_INVALID_HANDLE, body: {} };
+      const hook = hooks.get(entry.type);
+      let answer: ReturnType<NonNullable<typeof hook>>;
       try {
-        const hook = hooks.get(entry.type);
-        const answer = hook ? await hook(ctx, request.body.handle, entry) : undefined;
-        return answer ?? { error: 0, body: {} };
-      } finally {
+        answer = hook ? hook(ctx, request.body.handle, entry) : undefined;
+      } catch (error) {
         ctx.session.close(entry.primitive);
+        throw error;
       }
+      if (!isPromise(answer)) {
+        ctx.session.close(entry.primitive);
+        return answer ?? { error: 0, body: {} };
+      }
+      return answer.then((settled) => settled ?? { error: 0, body: {} }).finally(() => ctx.session.close(entry.primitive));
     },
   };
 }
@@ -61,6 +75,11 @@ export function liveCatalog(requestNames: readonly string[], families: readonly 
   const replaced = new Map<string, Translator>();
   for (const family of families) for (const entry of family.entries) replaced.set(entry.request, entry);
   replaced.set('close_handle', closeProxyHandleEntry(families) as Translator);
+  replaced.set('set_handle_info', setHandleInfoLive as Translator);
+  replaced.set('get_object_info', getObjectInfoLive as Translator);
+  // Same-process dup_handle of mutexes, directories and links stays the mutex family's; the rest is generic.
+  const sameProcessDup = replaced.get('dup_handle');
+  if (sameProcessDup?.status === 'translated') replaced.set('dup_handle', dupHandleLive(families, sameProcessDup as never) as Translator);
   return new Catalog(
     requestNames,
     CATALOG_ENTRIES.map((entry) => replaced.get(entry.request) ?? entry),
@@ -80,6 +99,8 @@ export function liveStatusFor(requestNames: readonly string[]): (request: string
   const split = splitDomains(catalog);
   const ofFamilies = new Set(families.flatMap((family) => family.entries.map((entry) => entry.request)));
   ofFamilies.add('close_handle');
+  ofFamilies.add('set_handle_info');
+  ofFamilies.add('get_object_info');
   return (request) => {
     const entry = catalog.get(request);
     if (!entry || entry.status !== 'translated' || !ofFamilies.has(request)) return 'no';

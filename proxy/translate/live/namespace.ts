@@ -6,6 +6,7 @@
 // handle closes its twin.
 
 import { closeTwinnedNamespaceHandle, createDirectoryLive, createSymlinkLive, getDirectoryEntryLive, openDirectoryLive, openSymlinkLive } from '../../../mappings/namespace/live.ts';
+import { duplicateNamespaceHandle } from '../../../mappings/namespace/proxy-handles.ts';
 import { querySymlink } from '../../../mappings/namespace/translators.ts';
 import type { LiveFamily } from './family.ts';
 
@@ -16,4 +17,5 @@ export const namespaceLive: LiveFamily = {
     Directory: (ctx, _value, entry) => closeTwinnedNamespaceHandle(ctx, entry),
     SymbolicLink: (ctx, _value, entry) => closeTwinnedNamespaceHandle(ctx, entry),
   },
+  duplicate: { Directory: duplicateNamespaceHandle, SymbolicLink: duplicateNamespaceHandle },
 };

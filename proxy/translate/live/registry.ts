@@ -11,7 +11,7 @@
 
 import { HIVE_TRANSLATORS } from '../../../mappings/registry/hive-requests.ts';
 import { RegistryNotifications } from '../../../mappings/registry/notifications.ts';
-import { KEY_TYPE, REGISTRY_TRANSLATORS } from '../../../mappings/registry/translators.ts';
+import { duplicateKeyHandle, KEY_TYPE, REGISTRY_TRANSLATORS } from '../../../mappings/registry/translators.ts';
 import type { Translator } from '../../../mappings/translator.ts';
 import type { LiveFamily } from './family.ts';
 
@@ -28,6 +28,7 @@ export function registryLive(): LiveFamily {
     name: 'registry',
     entries,
     onClose: { [KEY_TYPE]: (ctx, value, entry) => notifications.keyHandleClosed(ctx, value, entry) },
+    duplicate: { [KEY_TYPE]: duplicateKeyHandle },
     onProcessEnd: (pid) => notifications.processEnded(pid),
   };
 }

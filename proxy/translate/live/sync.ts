@@ -12,7 +12,7 @@ import { PROXY_HANDLE_BOTTOM, PROXY_HANDLE_TOP } from '../../../mappings/handles
 import type { Session } from '../../../backends/primitives.ts';
 import { abandonThreadMutexes, notifyMutexesChanged } from '../../../mappings/sync/mutex-state.ts';
 import { MUTANT_TYPE, queryMutexEntry, releaseMutexEntry } from '../../../mappings/sync/mutexes.ts';
-import { closeMutexLive, createMutexLive, dupMutexHandleLive, getSecurityObjectLive, openMutexLive, setSecurityObjectLive } from '../../../mappings/sync/live-names.ts';
+import { closeMutexLive, createMutexLive, dupMutexHandleLive, duplicateMutexHandle, getSecurityObjectLive, openMutexLive, setSecurityObjectLive } from '../../../mappings/sync/live-names.ts';
 import { cancelThreadWait, selectLive } from '../../../mappings/sync/waits.ts';
 import type { TranslatedEntry } from '../../../mappings/translator.ts';
 import type { LiveFamily } from './family.ts';
@@ -80,6 +80,7 @@ export const syncLive: LiveFamily = {
   onClose: {
     [MUTANT_TYPE]: (ctx, _value, entry) => closeMutexLive(ctx, entry),
   },
+  duplicate: { [MUTANT_TYPE]: duplicateMutexHandle },
   prefilters: { select: selectMayNameProxyHandle },
   onThreadEnd: (session, pid, tid) => endMutexThread(session, pid, tid),
   // The backend releases the process's locks as abandoned when its session ends: waiters on several mutexes look again.

@@ -1,0 +1,229 @@
+// Generic handle requests on proxy handles, live (`--translate`), whatever
+// family minted the handle: dup_handle across processes, set_handle_info,
+// get_object_info, and the copies behind handle inheritance
+// (TranslationRouter.inheritHandles). Each family says how to copy a handle
+// of its object types into another process (LiveFamily.duplicate); these
+// entries find the processes, keep the server twins in step and answer as
+// wineserver's duplicate_handle and set_handle_flags do.
+//
+// Processes are named by wineserver handles (src_process, dst_process): the
+// proxy learns which client a process handle stands for with a server call
+// as the caller (get_process_info: its Wine pid), so a bad or foreign handle
+// fails as wineserver decides. A proxy handle with a twin (a named mutex's
+// placeholder) has the twin duplicated alongside by wineserver, with the
+// same process handles: wineserver checks PROCESS_DUP_HANDLE on both and
+// the object's descriptor, and the copy gets the twin's copy. A handle
+// without a twin (a registry key, an unnamed mutex) is checked only as far
+// as get_process_info checks the process handles.
+
+import { applyHandleInfo, ENTRY_INHERIT, handleInfoFlags, HANDLE_FLAG_INHERIT, type ProxyHandleEntry } from '../../../mappings/handles.ts';
+import { bridgeToTwins, CURRENT_PROCESS, DUPLICATE_CLOSE_SOURCE, dupViaTwin, type DupBody } from '../../../mappings/namespace/live.ts';
+import { namespaceHandle } from '../../../mappings/namespace/proxy-handles.ts';
+import { setTwin, takeTwin, twinOf } from '../../../mappings/namespace/server-twins.ts';
+import { STATUS_INVALID_HANDLE, STATUS_NOT_SUPPORTED, STATUS_PROCESS_IS_TERMINATING, STATUS_SUCCESS } from '../../../mappings/ntstatus.ts';
+import { isPromise, type TranslatedEntry, type TranslatedReply, type TranslationContext } from '../../../mappings/translator.ts';
+import type { DecodedRequest } from '../../../requests/protocol.ts';
+import type { DuplicateHook, LiveFamily } from './family.ts';
+
+const DUPLICATE_SAME_ACCESS = 2;
+const DUPLICATE_MAKE_GLOBAL = 0x80000000;
+const OBJ_INHERIT = 0x02;
+/** Object types whose same-process dup_handle the mutex family's entry answers (placeholders, twins). */
+const SAME_PROCESS_TYPES = new Set(['Mutant', 'Directory', 'SymbolicLink']);
+
+type HandleReply = TranslatedReply<{ handle: number }>;
+const handleReply = (error: number, handle: number): HandleReply => ({ error: error >>> 0, body: { handle } });
+
+function duplicateHooks(families: readonly LiveFamily[]): Map<string, DuplicateHook> {
+  const hooks = new Map<string, DuplicateHook>();
+  for (const family of families) for (const [type, hook] of Object.entries(family.duplicate ?? {})) hooks.set(type, hook);
+  return hooks;
+}
+
+/**
+ * A copy of process `from`'s proxy handle `value` minted in process `to` by
+ * the family of its object type (no twin: the caller's business). 0 when
+ * no family can copy that type or the object cannot be reached.
+ */
+export function duplicateProxyHandle(families: readonly LiveFamily[], from: TranslationContext, value: number, to: TranslationContext, access: number | null, flags: number): number {
+  const entry = from.handles.get(value);
+  const hook = entry && duplicateHooks(families).get(entry.type);
+  return hook ? hook(from, value, to, access, flags) : 0;
+}
+
+/**
+ * Closes a proxy handle without server calls: a copy the proxy made and
+ * gives up, or a source closed by DUPLICATE_CLOSE_SOURCE whose twin
+ * wineserver has closed already (the twin is forgotten first, so no family
+ * hook closes it again).
+ */
+export function closeProxyHandleQuietly(families: readonly LiveFamily[], ctx: TranslationContext, value: number): void {
+  const entry = ctx.handles.release(value);
+  if (!entry) return;
+  takeTwin(entry);
+  const hook = families.map((family) => family.onClose?.[entry.type]).find((found) => found !== undefined);
+  try {
+    const closing = hook?.({ ...ctx, server: undefined }, value, entry);
+    if (isPromise(closing)) closing.catch((error: Error) => ctx.log?.warn({ err: error.message }, 'closing a proxy handle failed'));
+  } finally {
+    ctx.session.close(entry.primitive);
+  }
+}
+
+/** The client process a process handle of the caller stands for, or wineserver's status for it. */
+async function processBehind(ctx: TranslationContext, processHandle: number): Promise<{ ctx: TranslationContext } | { error: number }> {
+  if (processHandle >>> 0 === CURRENT_PROCESS) return { ctx };
+  const info = await ctx.server!.call('get_process_info', { handle: processHandle });
+  if (info.error) return { error: info.error >>> 0 };
+  const pid = (info.body as { pid: number }).pid;
+  const other = pid === ctx.pid ? ctx : ctx.processContext!(pid);
+  // A process wineserver still knows but whose client is gone has no handle table any more.
+  return other ? { ctx: other } : { error: STATUS_PROCESS_IS_TERMINATING };
+}
+
+/**
+ * dup_handle naming another process (src_process or dst_process not the
+ * current-process pseudo-handle) with a proxy src_handle: the source looked
+ * up in src_process's table, the copy minted in dst_process's by the
+ * object's family, the twin duplicated alongside by wineserver;
+ * DUPLICATE_CLOSE_SOURCE closes the source whatever happened, as wineserver
+ * does. A directory or link of the caller keeps its wineserver copy
+ * (dupViaTwin).
+ */
+async function dupAcrossProcesses(families: readonly LiveFamily[], request: DecodedRequest<DupBody>, ctx: TranslationContext): Promise<HandleReply> {
+  const { src_process, src_handle, dst_process, access, attributes, options } = request.body;
+  const server = ctx.server!;
+  const from = await processBehind(ctx, src_process);
+  if ('error' in from) return handleReply(from.error, 0);
+  const source = from.ctx.handles.get(src_handle);
+  if (!source) return handleReply(STATUS_INVALID_HANDLE, 0);
+  const hook = duplicateHooks(families).get(source.type);
+  if (from.ctx === ctx && (source.type === 'Directory' || source.type === 'SymbolicLink')) return (await dupViaTwin(request, ctx)) ?? handleReply(STATUS_NOT_SUPPORTED, 0);
+  const to = await processBehind(ctx, dst_process);
+  const twin = twinOf(source);
+  let status: number = STATUS_SUCCESS;
+  let copy = 0;
+  if ('error' in to) status = to.error;
+  else if (!hook) status = STATUS_NOT_SUPPORTED;
+  else {
+    let twinCopy: number | undefined;
+    if (twin !== undefined) {
+      const dup = await server.call('dup_handle', { src_process, src_handle: twin, dst_process, access, attributes, options: options & ~DUPLICATE_CLOSE_SOURCE });
+      status = dup.error >>> 0;
+      twinCopy = (dup.body as { handle: number }).handle || undefined;
+    }
+    if (!status) {
+      copy = hook(from.ctx, src_handle, to.ctx, options & DUPLICATE_SAME_ACCESS ? null : access, attributes & OBJ_INHERIT);
+      if (!copy) status = STATUS_NOT_SUPPORTED;
+      else if (twinCopy !== undefined) setTwin(to.ctx.handles.get(copy)!, twinCopy);
+    }
+    if (!copy && twinCopy !== undefined) {
+      // The object could not be copied after all: its twin's copy goes too.
+      await server.call('dup_handle', { src_process: dst_process, src_handle: twinCopy, dst_process: 0, access: 0, attributes: 0, options: DUPLICATE_CLOSE_SOURCE });
+    }
+  }
+  if (options & DUPLICATE_CLOSE_SOURCE && !(from.ctx === ('ctx' in to ? to.ctx : null) && copy === src_handle)) {
+    if (twin !== undefined) await server.call('dup_handle', { src_process, src_handle: twin, dst_process: 0, access: 0, attributes: 0, options: DUPLICATE_CLOSE_SOURCE });
+    closeProxyHandleQuietly(families, from.ctx, src_handle);
+  }
+  return handleReply(status, copy);
+}
+
+/**
+ * The live dup_handle for proxy handles: the caller's own (both process
+ * handles the current-process pseudo-handle) go to `sameProcess` (the
+ * mutex family's, which also sends directories and links through their
+ * twins), registry keys are copied here; any other process, here.
+ * Routed by src_handle alone (src_process and dst_process are wineserver's
+ * process handles, used through server calls).
+ */
+export function dupHandleLive(families: readonly LiveFamily[], sameProcess: TranslatedEntry<DupBody, { handle: number }>): TranslatedEntry<DupBody, { handle: number }> {
+  return {
+    ...sameProcess,
+    serverHandleFields: ['src_process', 'dst_process'],
+    translate(request, ctx) {
+      const { src_process, src_handle, dst_process, access, attributes, options } = request.body;
+      if (options & DUPLICATE_MAKE_GLOBAL || !ctx.server || !ctx.processContext) return handleReply(STATUS_NOT_SUPPORTED, 0);
+      if (src_process >>> 0 !== CURRENT_PROCESS || dst_process >>> 0 !== CURRENT_PROCESS) return dupAcrossProcesses(families, request, ctx);
+      const source = ctx.handles.get(src_handle);
+      const hook = source && !SAME_PROCESS_TYPES.has(source.type) ? duplicateHooks(families).get(source.type) : undefined;
+      if (!source || !hook) return sameProcess.translate(request, ctx);
+      // A twinless handle of the caller's (a registry key): a copy, or with DUPLICATE_CLOSE_SOURCE the same value changed.
+      const copyAccess = options & DUPLICATE_SAME_ACCESS ? null : access;
+      if (options & DUPLICATE_CLOSE_SOURCE) {
+        const copy = hook(ctx, src_handle, ctx, copyAccess, attributes & OBJ_INHERIT);
+        if (!copy) return handleReply(STATUS_NOT_SUPPORTED, 0);
+        const fresh = ctx.handles.get(copy)!;
+        source.access = fresh.access;
+        source.flags = attributes & OBJ_INHERIT ? ENTRY_INHERIT : 0;
+        closeProxyHandleQuietly(families, ctx, copy);
+        return handleReply(STATUS_SUCCESS, src_handle);
+      }
+      const copy = hook(ctx, src_handle, ctx, copyAccess, attributes & OBJ_INHERIT);
+      return copy ? handleReply(STATUS_SUCCESS, copy) : handleReply(STATUS_NOT_SUPPORTED, 0);
+    },
+  };
+}
+
+/**
+ * set_handle_info on a proxy handle: the inherit and protect-from-close
+ * flags kept with the entry (set_handle_flags), the old ones answered; a
+ * twin's flags follow, so that wineserver copies the twin into a child
+ * exactly when the proxy copies the handle.
+ */
+export const setHandleInfoLive: TranslatedEntry<{ handle: number; flags: number; mask: number }, { old_flags: number }> = {
+  request: 'set_handle_info',
+  family: 'handles',
+  status: 'translated',
+  domains: ['handle-tables'],
+  // The flags live with the proxy handle, which is the client's object_open handle.
+  primitives: ['object_open'],
+  translate(request, ctx) {
+    const { handle, flags, mask } = request.body;
+    const entry = ctx.handles.get(handle);
+    if (!entry) return { error: STATUS_INVALID_HANDLE, body: { old_flags: 0 } };
+    const old = handleInfoFlags(entry);
+    applyHandleInfo(entry, flags, mask);
+    const twin = twinOf(entry);
+    if (twin === undefined || !ctx.server || !(mask & HANDLE_FLAG_INHERIT)) return { error: STATUS_SUCCESS, body: { old_flags: old } };
+    return ctx.server.call('set_handle_info', { handle: twin, flags: flags & HANDLE_FLAG_INHERIT, mask: HANDLE_FLAG_INHERIT }).then(() => ({ error: STATUS_SUCCESS, body: { old_flags: old } }));
+  },
+};
+
+/** What makes two proxy handles name one object, for counting handles: the namespace entry of a mutex. */
+function objectIdentity(entry: ProxyHandleEntry): number | undefined {
+  return entry.type === 'Mutant' ? namespaceHandle(entry)?.node.record.seq : undefined;
+}
+
+/**
+ * get_object_info on a proxy handle: one with a twin is wineserver's answer
+ * about the twin (the proxy keeps one twin per handle, inherited and
+ * duplicated alongside, so wineserver's handle count is the proxy's); an
+ * unnamed mutex (no twin) is answered here, its handle count summed over
+ * every client's table, its reference count that plus the one wineserver's
+ * handler holds while it answers (threads waiting on it are not counted).
+ * Other proxy handles without a twin (registry keys) are refused, as before.
+ */
+export const getObjectInfoLive: TranslatedEntry<{ handle: number }, { access: number; ref_count: number; handle_count: number }> = {
+  request: 'get_object_info',
+  family: 'directories/symlinks/objects',
+  status: 'translated',
+  domains: ['object-namespace', 'handle-tables'],
+  primitives: ['object_open'],
+  needsServer: true,
+  translate(request, ctx) {
+    const entry = ctx.handles.get(request.body.handle);
+    if (!entry) return { error: STATUS_INVALID_HANDLE, body: { access: 0, ref_count: 0, handle_count: 0 } };
+    if (twinOf(entry) !== undefined) {
+      const bridged = bridgeToTwins(request, ctx);
+      if (bridged) return bridged as Promise<TranslatedReply<{ access: number; ref_count: number; handle_count: number }>>;
+    }
+    const identity = objectIdentity(entry);
+    if (identity === undefined) return { error: STATUS_NOT_SUPPORTED, body: { access: 0, ref_count: 0, handle_count: 0 } };
+    let handles = 0;
+    for (const table of ctx.allHandleTables?.() ?? [ctx.handles]) {
+      for (const [, other] of table) if (other.type === entry.type && objectIdentity(other) === identity) handles++;
+    }
+    return { error: STATUS_SUCCESS, body: { access: entry.access, ref_count: handles + 1, handle_count: handles } };
+  },
+};
