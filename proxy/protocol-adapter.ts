@@ -31,6 +31,8 @@ export interface RelayRequestCodes {
   initFirstThread: number;
   initThread: number;
   allocFileHandle: number;
+  terminateProcess: number;
+  terminateThread: number;
 }
 
 export interface ProxyProtocol {
@@ -46,6 +48,9 @@ export interface ProxyProtocol {
     newThreadTid: number;
     initFirstThreadPid: number;
     initFirstThreadTid: number;
+    /** terminate_process / terminate_thread: whether the caller's own process or thread is ending. */
+    terminateProcessSelf: number;
+    terminateThreadSelf: number;
   };
   requestName(code: number): string;
 }
@@ -67,6 +72,8 @@ function fromGenerated(protocol: Protocol): ProxyProtocol {
     initFirstThread: info('init_first_thread').code,
     initThread: info('init_thread').code,
     allocFileHandle: info('alloc_file_handle').code,
+    terminateProcess: info('terminate_process').code,
+    terminateThread: info('terminate_thread').code,
   };
   const fdFields = new Map<number, FdField[]>([
     [codes.newProcess, [{ name: 'socket_fd', offset: offsetOf('new_process', 'socket_fd', 'request'), role: 'process_socket' }]],
@@ -97,6 +104,8 @@ function fromGenerated(protocol: Protocol): ProxyProtocol {
       newThreadTid: offsetOf('new_thread', 'tid', 'reply'),
       initFirstThreadPid: offsetOf('init_first_thread', 'pid', 'reply'),
       initFirstThreadTid: offsetOf('init_first_thread', 'tid', 'reply'),
+      terminateProcessSelf: offsetOf('terminate_process', 'self', 'reply'),
+      terminateThreadSelf: offsetOf('terminate_thread', 'self', 'reply'),
     },
     requestName: (code) => protocol.requests[code]?.name ?? `request_${code}`,
   };

@@ -212,6 +212,10 @@ export class ClientConnection implements ThreadHost, ServerFdClaims {
   private onClientEnd(error?: Error): void {
     if (error) this.log.warn({ err: error.message }, 'client socket failed');
     this.clientEnded = true;
+    // The process is gone (its threads' pipes may not have been seen closing
+    // yet): its translated state ends first, so that no waiter wineserver
+    // wakes for the process's end finds a proxy mutex still held by it.
+    this.endTranslatedThreads([...this.threads.values()]);
     // wineserver learns that the process is gone by the end of its socket.
     this.server.close();
     this.serverEnded = true;
@@ -401,6 +405,16 @@ export class ClientConnection implements ThreadHost, ServerFdClaims {
       const created = this.pendingNewThreads.get(thread);
       this.pendingNewThreads.delete(thread);
       if (created && ok) created.setTid(frame.bytes.readUInt32LE(replyOffsets.newThreadTid));
+    } else if ((code === codes.terminateProcess || code === codes.terminateThread) && ok && this.env.router) {
+      // The caller's own process (or thread) is ending: its translated state
+      // ends now, before the reply lets it exit. Its pipes close later, and
+      // wineserver may signal the process or thread object to a waiter
+      // before the proxy has seen them close; a mutex it held must be
+      // abandoned by then, as wineserver abandons its own at that point.
+      const self = code === codes.terminateProcess ? replyOffsets.terminateProcessSelf : replyOffsets.terminateThreadSelf;
+      if (frame.bytes.length >= self + 4 && frame.bytes.readInt32LE(self)) {
+        this.endTranslatedThreads(code === codes.terminateProcess ? [...this.threads.values()] : [thread]);
+      }
     } else if (code === codes.newProcess) {
       const pending = this.pendingChildren.get(thread);
       this.pendingChildren.delete(thread);
@@ -414,6 +428,13 @@ export class ClientConnection implements ThreadHost, ServerFdClaims {
         }
       }
     }
+  }
+
+  /** Ends the translated state of threads (their waits, the mutexes they own); again when their pipes close, harmlessly. */
+  private endTranslatedThreads(threads: readonly ThreadRelay[]): void {
+    const router = this.env.router;
+    if (!router) return;
+    for (const thread of threads) router.endThread(this.id, thread.tid);
   }
 
   /** Called on the init_first_thread request: the unix pid of the client. */
