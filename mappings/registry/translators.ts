@@ -7,7 +7,7 @@
 import type { Session } from '../../backends/primitives.ts';
 import type { ObjectAttributes } from '../../requests/kinds/object-attributes.ts';
 import type { UnicodeStr } from '../../requests/kinds/text.ts';
-import type { ProxyHandleTable } from '../handles.ts';
+import type { ProxyHandleEntry, ProxyHandleTable } from '../handles.ts';
 import type { Awaitable, PrimitiveCall, TranslatedEntry, TranslatedReply, TranslationContext } from '../translator.ts';
 import { encodeSecurityDescriptor } from '../../requests/kinds/security.ts';
 import { sdIsValid } from '../security/descriptor.ts';
@@ -137,6 +137,15 @@ export function mintKeyHandle(ctx: TranslationContext, tx: RegistryTx, key: KeyH
   const primitive = tx.openKeyObject(key.id);
   if (primitive < 0) throw new Error(`opening regkey ${key.id} for a handle failed (${primitive})`);
   return new MintedKey(0, ctx.handles.mint({ primitive, type: KEY_TYPE, access: granted.access, flags: attributes & OBJ_INHERIT, object: key.id }));
+}
+
+/** get_object_name of a key handle: the key's full name (key_get_full_name); a deleted key is STATUS_KEY_DELETED. */
+export function keyHandleName(ctx: TranslationContext, entry: ProxyHandleEntry): Awaitable<{ status: number; name: Buffer }> {
+  return registryFor(ctx.session).runNow('read', (tx) => {
+    const header = tx.headerByHandle(entry.primitive);
+    if (header.flags & KEY_FLAG.DELETED) return { status: S.STATUS_KEY_DELETED, name: Buffer.alloc(0) };
+    return { status: 0, name: tx.fullName(header.id) };
+  });
 }
 
 /**

@@ -151,8 +151,17 @@ export class TranslationRouter {
       // it names a proxy handle; one that can name no handle at all (the atom
       // requests) is therefore always forwarded: decide that here, once, and
       // spare each such request the decoding and the promise.
-      const alwaysForwarded = entry.domains.some((d) => split.has(d)) && !canNameHandles(protocol, code);
+      const splitDomain = entry.domains.some((d) => split.has(d));
+      const alwaysForwarded = splitDomain && !canNameHandles(protocol, code);
       if (!alwaysForwarded) this.candidates[code] = 1;
+      // Routed by the handles it names (a generic handle request, a mutex's
+      // release): only a frame naming a value in the proxy's range can be
+      // the proxy's; the rest (every close_handle or get_handle_fd of
+      // wineserver's handles) passes undecoded.
+      if (splitDomain && !entry.liveRouting) {
+        const offsets = handleOffsets(protocol, code);
+        if (offsets.length) this.prefilters.set(code, (frame) => namesProxyHandleAt(frame, offsets));
+      }
     }
     for (const family of families) for (const [name, check] of Object.entries(family.prefilters ?? {})) this.prefilters.set(protocol.codeOf(name), check);
     // Forwarded requests are looked at only when they name a proxy handle:

@@ -19,10 +19,10 @@ import { corpusDirectThenTranslated, useCorpusPrefixes } from './harness.ts';
 
 const protocol = loadProtocol('wine-8.0');
 const { fresh: freshPrefix, work } = useCorpusPrefixes('translate-handle-sharing');
-const GENERIC = new Set(['dup_handle', 'set_handle_info', 'get_object_info']);
+const GENERIC = new Set(['dup_handle', 'set_handle_info', 'get_object_info', 'get_object_name', 'get_handle_unix_name']);
 
 describe('winekernel run --translate: proxy handles across processes', () => {
-  it('handle_sharing.exe: same output and exit status as plain wine; inheritance, dup_handle, set_handle_info and get_object_info on proxy handles answered by the proxy', async () => {
+  it('handle_sharing.exe: same output and exit status as plain wine; inheritance, dup_handle, set_handle_info, get_object_info and object names on proxy handles answered by the proxy', async () => {
     const record = await corpusDirectThenTranslated(await freshPrefix('handle_sharing'), 'handle_sharing', work);
     const recording = readRecording(record);
     const answered = new Map<string, number>();
@@ -63,6 +63,9 @@ describe('winekernel run --translate: proxy handles across processes', () => {
     expect(answered.get('set_handle_info') ?? 0).toBeGreaterThanOrEqual(8);
     // Handle counts of unnamed and named mutexes, in the parent and in a child.
     expect(answered.get('get_object_info') ?? 0).toBeGreaterThanOrEqual(4);
+    // NtQueryObject(ObjectNameInformation) of an unnamed mutex, a key and a deleted key: the unix-name probe first, then the name.
+    expect(answered.get('get_handle_unix_name') ?? 0).toBeGreaterThanOrEqual(3);
+    expect(answered.get('get_object_name') ?? 0).toBeGreaterThanOrEqual(3);
     // Children used proxy values they never minted: inherited or duplicated into them.
     expect(usedElsewhere).toBeGreaterThan(5);
   }, 400_000);

@@ -1,6 +1,6 @@
 // Generic handle requests on proxy handles, live (`--translate`), whatever
 // family minted the handle: dup_handle across processes, set_handle_info,
-// get_object_info, and the copies behind handle inheritance
+// get_object_info, get_object_name, the descriptor requests, and the copies behind handle inheritance
 // (TranslationRouter.inheritHandles). Each family says how to copy a handle
 // of its object types into another process (LiveFamily.duplicate); these
 // entries find the processes, keep the server twins in step and answer as
@@ -21,8 +21,11 @@ import { bridgeToTwins, CURRENT_PROCESS, DUPLICATE_CLOSE_SOURCE, dupViaTwin, typ
 import { namespaceHandle } from '../../../mappings/namespace/proxy-handles.ts';
 import { setTwin, takeTwin, twinOf } from '../../../mappings/namespace/server-twins.ts';
 import { STATUS_INVALID_HANDLE, STATUS_NOT_SUPPORTED, STATUS_PROCESS_IS_TERMINATING, STATUS_SUCCESS } from '../../../mappings/ntstatus.ts';
+import { STATUS_OBJECT_TYPE_MISMATCH } from '../../../mappings/namespace/records.ts';
 import { isPromise, type TranslatedEntry, type TranslatedReply, type TranslationContext } from '../../../mappings/translator.ts';
 import type { DecodedRequest } from '../../../requests/protocol.ts';
+import type { UnicodeStr } from '../../../requests/kinds/text.ts';
+import { KEY_TYPE, keyHandleName } from '../../../mappings/registry/translators.ts';
 import type { DuplicateHook, LiveFamily } from './family.ts';
 
 const DUPLICATE_SAME_ACCESS = 2;
@@ -227,3 +230,65 @@ export const getObjectInfoLive: TranslatedEntry<{ handle: number }, { access: nu
     return { error: STATUS_SUCCESS, body: { access: entry.access, ref_count: handles + 1, handle_count: handles } };
   },
 };
+
+type NameReply = TranslatedReply<{ total: number; name: string | UnicodeStr }>;
+
+function nameReply(status: number, name: Buffer, replySize: number): NameReply {
+  if (status) return { error: status >>> 0, body: { total: 0, name: '' } };
+  const shown = name.subarray(0, Math.min(name.length, replySize >>> 0));
+  return { error: STATUS_SUCCESS, body: { total: name.length, name: shown.length % 2 ? { malformed: true, bytes: Buffer.from(shown) } : shown.toString('utf16le') } };
+}
+
+/**
+ * get_object_name on a proxy handle: one with a twin is wineserver's answer
+ * about the twin (the same name); a registry key's full name
+ * (\REGISTRY\...) and an unnamed mutex's empty one are answered here.
+ */
+export const getObjectNameLive: TranslatedEntry<{ handle: number }, { total: number; name: string | UnicodeStr }> = {
+  request: 'get_object_name',
+  family: 'directories/symlinks/objects',
+  status: 'translated',
+  domains: ['object-namespace', 'handle-tables'],
+  primitives: ['getname'],
+  needsServer: true,
+  translate(request, ctx) {
+    const entry = ctx.handles.get(request.body.handle);
+    if (!entry) return nameReply(STATUS_INVALID_HANDLE, Buffer.alloc(0), 0);
+    if (twinOf(entry) !== undefined) {
+      const bridged = bridgeToTwins(request, ctx);
+      if (bridged) return bridged as Promise<NameReply>;
+    }
+    if (entry.type === KEY_TYPE) {
+      const named = keyHandleName(ctx, entry);
+      return isPromise(named) ? named.then((n) => nameReply(n.status, n.name, request.replySize)) : nameReply(named.status, named.name, request.replySize);
+    }
+    if (objectIdentity(entry) !== undefined) return nameReply(STATUS_SUCCESS, Buffer.alloc(0), request.replySize);
+    return nameReply(STATUS_NOT_SUPPORTED, Buffer.alloc(0), 0);
+  },
+};
+
+/**
+ * A descriptor request (get_handle_fd, get_handle_unix_name) on a proxy
+ * handle: no proxy object has a unix descriptor (keys, mutexes, directories
+ * and links have none in wineserver either), so the answer is wineserver's
+ * for such an object, STATUS_OBJECT_TYPE_MISMATCH; NtQueryObject asks
+ * get_handle_unix_name first for every handle and falls back to
+ * get_object_name on that status.
+ */
+function noDescriptor<B>(request: string, emptyReply: B): TranslatedEntry<{ handle: number }, B> {
+  return {
+    request,
+    family: 'files/fds',
+    status: 'translated',
+    domains: ['handle-tables'],
+    primitives: ['get_native_file'],
+    translate(decoded, ctx) {
+      return { error: ctx.handles.get(decoded.body.handle) ? STATUS_OBJECT_TYPE_MISMATCH : STATUS_INVALID_HANDLE, body: emptyReply };
+    },
+  };
+}
+
+export const noDescriptorEntries = [
+  noDescriptor('get_handle_fd', { type: 0, cacheable: 0, access: 0, options: 0 }),
+  noDescriptor('get_handle_unix_name', { name_len: 0, name: Buffer.alloc(0) }),
+];

@@ -14,7 +14,7 @@ import type { LiveStatus } from '../../../mappings/coverage.ts';
 import { splitDomains } from '../../../mappings/dispatch.ts';
 import { STATUS_HANDLE_NOT_CLOSABLE, STATUS_INVALID_HANDLE } from '../../../mappings/ntstatus.ts';
 import { ENTRY_PROTECT_FROM_CLOSE } from '../../../mappings/handles.ts';
-import { dupHandleLive, getObjectInfoLive, setHandleInfoLive } from './handles.ts';
+import { dupHandleLive, getObjectInfoLive, getObjectNameLive, noDescriptorEntries, setHandleInfoLive } from './handles.ts';
 import { isPromise, type Awaitable, type TranslatedEntry, type TranslatedReply, type Translator } from '../../../mappings/translator.ts';
 import { instantiateFamily, type LiveFamily, type LiveFamilySource } from './family.ts';
 import { atomsLive } from './atoms.ts';
@@ -77,6 +77,8 @@ export function liveCatalog(requestNames: readonly string[], families: readonly 
   replaced.set('close_handle', closeProxyHandleEntry(families) as Translator);
   replaced.set('set_handle_info', setHandleInfoLive as Translator);
   replaced.set('get_object_info', getObjectInfoLive as Translator);
+  replaced.set('get_object_name', getObjectNameLive as Translator);
+  for (const entry of noDescriptorEntries) replaced.set(entry.request, entry as Translator);
   // Same-process dup_handle of mutexes, directories and links stays the mutex family's; the rest is generic.
   const sameProcessDup = replaced.get('dup_handle');
   if (sameProcessDup?.status === 'translated') replaced.set('dup_handle', dupHandleLive(families, sameProcessDup as never) as Translator);
@@ -101,6 +103,8 @@ export function liveStatusFor(requestNames: readonly string[]): (request: string
   ofFamilies.add('close_handle');
   ofFamilies.add('set_handle_info');
   ofFamilies.add('get_object_info');
+  ofFamilies.add('get_object_name');
+  for (const entry of noDescriptorEntries) ofFamilies.add(entry.request);
   return (request) => {
     const entry = catalog.get(request);
     if (!entry || entry.status !== 'translated' || !ofFamilies.has(request)) return 'no';
