@@ -278,26 +278,66 @@ function singleWait(cookie: bigint, target: Target, ctx: TranslationContext, tim
   return { kind: 'pending', reply: selectReply(STATUS_PENDING, 0), wakeup };
 }
 
-/** SignalObjectAndWait with a proxy mutex to release and a proxy mutex to wait for. */
+/** signal_object on a proxy mutex (SignalObjectAndWait's release): 0, or the status the select ends with. */
+function signalProxyMutex(ctx: TranslationContext, signal: number): number {
+  const entry = ctx.handles.get(signal);
+  if (!entry) return STATUS_INVALID_HANDLE;
+  if (entry.type !== MUTANT_TYPE) return STATUS_OBJECT_TYPE_MISMATCH;
+  if ((entry.access & SYNCHRONIZE) !== SYNCHRONIZE) return STATUS_ACCESS_DENIED;
+  const mutex = mutexOf(ctx, entry);
+  return releaseMutex(callerOf(ctx), mutex.state, mutex.seq) === null ? STATUS_MUTANT_NOT_OWNED : 0;
+}
+
+/**
+ * SignalObjectAndWait with a proxy mutex to release: waiting for a proxy
+ * mutex, or for a wineserver object. wineserver sets the wait up first (its
+ * handle errors come before the release), then signals.
+ */
 async function signalAndWait(body: SelectBody, op: { wait: number; signal: number }, ctx: TranslationContext, clock: WaitClock): Promise<WaitAnswer> {
   const wait = op.wait >>> 0;
   const signal = op.signal >>> 0;
-  if (handleOwner(wait) !== 'proxy' || (signal !== 0 && handleOwner(signal) !== 'proxy')) {
-    return refuse('SignalObjectAndWait between a proxy mutex and a wineserver object');
-  }
+  if (signal !== 0 && handleOwner(signal) !== 'proxy') return refuse('SignalObjectAndWait signalling a wineserver object and waiting for a proxy mutex');
+  if (handleOwner(wait) !== 'proxy') return signalThenServerWait(body, wait, signal, ctx);
   const target = waitTarget(ctx, wait, 0);
   if ('status' in target) return reply(target.status);
   if (signal) {
-    const entry = ctx.handles.get(signal);
-    if (!entry) return reply(STATUS_INVALID_HANDLE);
-    if (entry.type !== MUTANT_TYPE) return reply(STATUS_OBJECT_TYPE_MISMATCH);
-    if ((entry.access & SYNCHRONIZE) !== SYNCHRONIZE) return reply(STATUS_ACCESS_DENIED);
-    const mutex = mutexOf(ctx, entry);
-    if (releaseMutex(callerOf(ctx), mutex.state, mutex.seq) === null) return reply(STATUS_MUTANT_NOT_OWNED);
+    const status = signalProxyMutex(ctx, signal);
+    if (status) return reply(status);
   }
   const apcs = await settleApcs(body, ctx);
   if (apcs) return apcs;
   return singleWait(body.cookie, target, ctx, timeoutNsFor(body.timeout, clock));
+}
+
+/**
+ * Release a proxy mutex, then wait for a wineserver object: the wait is
+ * wineserver's own select of the calling thread (its flags, cookie, timeout
+ * and APC result), whose reply is the answer and whose later wake-up
+ * reaches the client through its wait pipe as for any forwarded select. The
+ * wait handle is checked first (get_object_info: INVALID_HANDLE, and
+ * ACCESS_DENIED without SYNCHRONIZE), so that a bad one leaves the mutex
+ * owned, as in wineserver.
+ */
+async function signalThenServerWait(body: SelectBody, wait: number, signal: number, ctx: TranslationContext): Promise<WaitAnswer> {
+  if (!ctx.server) return refuse('SignalObjectAndWait on a wineserver object needs wineserver');
+  if (handleOwner(wait) === 'server') {
+    const info = await ctx.server.call('get_object_info', { handle: wait });
+    if (info.error) return reply(info.error >>> 0);
+    if (((info.body as { access: number }).access & SYNCHRONIZE) !== SYNCHRONIZE) return reply(STATUS_ACCESS_DENIED);
+  }
+  const status = signalProxyMutex(ctx, signal);
+  if (status) return reply(status);
+  const decoded = await ctx.server.call('select', {
+    flags: body.flags,
+    cookie: body.cookie,
+    timeout: body.timeout,
+    size: 8,
+    prev_apc: body.prev_apc,
+    result: body.result ?? { type: 0, raw: Buffer.alloc(40) },
+    data: { op: SELECT_WAIT, handles: [wait] },
+    contexts: { contexts: [], fragment: Buffer.alloc(0) },
+  });
+  return { kind: 'reply', reply: { error: decoded.error >>> 0, body: decoded.body as Record<string, unknown> } };
 }
 
 /**
