@@ -57,7 +57,11 @@ export interface CoverageRow {
    * 'yes, server calls' answered by the proxy with requests of its own to
    * wineserver on the caller's thread; 'proxy handles' answered when it names
    * a handle the proxy minted (forwarded otherwise); 'no' translated only in
-   * replay (its state domain is wineserver's live).
+   * replay (its state domain is wineserver's live). A forwarded request
+   * has it ('proxy handles') when the proxy answers it live for its own
+   * handles (close_handle, dup_handle, set_handle_info, object info and
+   * names, the descriptor requests: docs/translation.md, "Proxy handles
+   * across processes").
    */
   live?: LiveStatus;
 }
@@ -197,6 +201,8 @@ export function buildCoverage(input: CoverageInput): CoverageReport {
     if (status === 'forwarded') {
       if (entry.request in ATOM_BRIDGED_REQUESTS) row.liveAtoms = 'bridged';
       else if (entry.request in ATOM_SERVER_INTERNAL_REQUESTS) row.liveAtoms = 'wineserver-internal';
+      // Forwarded in general, but answered live when it names a proxy handle (the generic handle requests, select).
+      else if (input.live && input.live(entry.request) !== 'no') row.live = 'proxy handles';
     }
     return row;
   });
@@ -318,11 +324,13 @@ export function summaryLines(report: CoverageReport): string[] {
   lines.push(
     `status: ${(Object.entries(report.byStatus) as [CoverageStatus, number][]).map(([s, n]) => `${s} ${n}`).join(', ')}`,
   );
-  const liveRows = report.rows.filter((r) => r.live);
+  const liveRows = report.rows.filter((r) => r.live && r.status !== 'forwarded');
+  const forProxyHandles = report.rows.filter((r) => r.live && r.status === 'forwarded');
   if (liveRows.length) {
     const statuses: LiveStatus[] = ['yes', 'yes, server calls', 'proxy handles', 'no'];
     lines.push(`translated live (run/serve --translate): ${statuses.map((l) => `${l} ${liveRows.filter((r) => r.live === l).length}`).join(', ')}`);
   }
+  if (forProxyHandles.length) lines.push(`forwarded, but answered live for proxy handles: ${forProxyHandles.length} (${forProxyHandles.map((r) => r.name).join(', ')})`);
   lines.push(
     `verdict (can the primitives express it?): ${(Object.entries(report.byVerdict) as [Verdict, number][])
       .map(([v, n]) => `${v} ${n} (${pct(n, total)})`)
