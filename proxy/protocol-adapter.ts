@@ -32,7 +32,6 @@ export interface RelayRequestCodes {
   initThread: number;
   allocFileHandle: number;
   terminateProcess: number;
-  terminateThread: number;
 }
 
 export interface ProxyProtocol {
@@ -48,9 +47,8 @@ export interface ProxyProtocol {
     newThreadTid: number;
     initFirstThreadPid: number;
     initFirstThreadTid: number;
-    /** terminate_process / terminate_thread: whether the caller's own process or thread is ending. */
+    /** terminate_process: whether the caller's own process is ending. */
     terminateProcessSelf: number;
-    terminateThreadSelf: number;
   };
   requestName(code: number): string;
 }
@@ -73,7 +71,6 @@ function fromGenerated(protocol: Protocol): ProxyProtocol {
     initThread: info('init_thread').code,
     allocFileHandle: info('alloc_file_handle').code,
     terminateProcess: info('terminate_process').code,
-    terminateThread: info('terminate_thread').code,
   };
   const fdFields = new Map<number, FdField[]>([
     [codes.newProcess, [{ name: 'socket_fd', offset: offsetOf('new_process', 'socket_fd', 'request'), role: 'process_socket' }]],
@@ -105,7 +102,6 @@ function fromGenerated(protocol: Protocol): ProxyProtocol {
       initFirstThreadPid: offsetOf('init_first_thread', 'pid', 'reply'),
       initFirstThreadTid: offsetOf('init_first_thread', 'tid', 'reply'),
       terminateProcessSelf: offsetOf('terminate_process', 'self', 'reply'),
-      terminateThreadSelf: offsetOf('terminate_thread', 'self', 'reply'),
     },
     requestName: (code) => protocol.requests[code]?.name ?? `request_${code}`,
   };

@@ -405,15 +405,14 @@ export class ClientConnection implements ThreadHost, ServerFdClaims {
       const created = this.pendingNewThreads.get(thread);
       this.pendingNewThreads.delete(thread);
       if (created && ok) created.setTid(frame.bytes.readUInt32LE(replyOffsets.newThreadTid));
-    } else if ((code === codes.terminateProcess || code === codes.terminateThread) && ok && this.env.router) {
-      // The caller's own process (or thread) is ending: its translated state
-      // ends now, before the reply lets it exit. Its pipes close later, and
-      // wineserver may signal the process or thread object to a waiter
-      // before the proxy has seen them close; a mutex it held must be
-      // abandoned by then, as wineserver abandons its own at that point.
-      const self = code === codes.terminateProcess ? replyOffsets.terminateProcessSelf : replyOffsets.terminateThreadSelf;
+    } else if (code === codes.terminateProcess && ok && this.env.router) {
+      // The caller's own process is ending: wineserver has killed its other
+      // threads (and abandoned their mutexes) already; theirs in the proxy
+      // end now, before the reply lets the caller go on. The caller itself
+      // runs on (DLL detach) until its pipes close (threadEnding).
+      const self = replyOffsets.terminateProcessSelf;
       if (frame.bytes.length >= self + 4 && frame.bytes.readInt32LE(self)) {
-        this.endTranslatedThreads(code === codes.terminateProcess ? [...this.threads.values()] : [thread]);
+        this.endTranslatedThreads([...this.threads.values()].filter((other) => other !== thread));
       }
     } else if (code === codes.newProcess) {
       const pending = this.pendingChildren.get(thread);
@@ -479,6 +478,13 @@ export class ClientConnection implements ThreadHost, ServerFdClaims {
     this.log.error({ tid: thread.tid, channel: ViolationChannel[channel], code: error.code, err: error.message }, 'protocol violation; closing this client');
     this.recorder.record(RecordKind.ProtocolViolation, channel === ViolationChannel.RequestPipe ? Direction.ClientToServer : Direction.ServerToClient, thread.context, -1, channel, Buffer.from(JSON.stringify({ code: error.code, message: error.message })));
     queueMicrotask(() => this.close(`protocol violation: ${error.code}`));
+  }
+
+  threadEnding(thread: ThreadRelay): void {
+    // wineserver learns of the death when the proxy closes its end of the
+    // request pipe, and may then signal the thread or process to a waiter at
+    // once: the thread's proxy mutexes are abandoned before that.
+    this.endTranslatedThreads([thread]);
   }
 
   threadClosed(thread: ThreadRelay): void {

@@ -49,6 +49,12 @@ export interface ThreadHost {
   inspectReply(thread: ThreadRelay, code: number, frame: ReplyFrame): void;
   /** A framing violation: the host decides the fate of the client. */
   protocolViolation(thread: ThreadRelay, channel: ViolationChannel, error: ProtocolError): void;
+  /**
+   * The client closed the thread's request pipe (the thread or its process
+   * ended), called before wineserver's end of it is closed; its other pipes
+   * may stay open a while longer.
+   */
+  threadEnding?(thread: ThreadRelay): void;
   /** All pipes of the thread are closed. */
   threadClosed(thread: ThreadRelay): void;
 }
@@ -278,6 +284,9 @@ export class ThreadRelay {
       },
       end: (error) => {
         if (error) this.log.warn({ pipe: name, err: error.message }, 'pipe read failed');
+        // The client's thread is gone: the host ends what it keeps for the
+        // thread before wineserver can learn of the death from this pipe.
+        if (name === 'request') this.host.threadEnding?.(this);
         leg.writer.end();
         this.checkDone(`${name} pipe closed`);
       },

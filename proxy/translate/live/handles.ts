@@ -99,14 +99,15 @@ async function dupAcrossProcesses(families: readonly LiveFamily[], request: Deco
   const from = await processBehind(ctx, src_process);
   if ('error' in from) return handleReply(from.error, 0);
   const source = from.ctx.handles.get(src_handle);
-  if (!source) return handleReply(STATUS_INVALID_HANDLE, 0);
-  const hook = duplicateHooks(families).get(source.type);
-  if (from.ctx === ctx && (source.type === 'Directory' || source.type === 'SymbolicLink')) return (await dupViaTwin(request, ctx)) ?? handleReply(STATUS_NOT_SUPPORTED, 0);
+  if (source && from.ctx === ctx && (source.type === 'Directory' || source.type === 'SymbolicLink')) return (await dupViaTwin(request, ctx)) ?? handleReply(STATUS_NOT_SUPPORTED, 0);
+  // wineserver's order: the source process, the target process, then the source handle.
   const to = await processBehind(ctx, dst_process);
+  const hook = source && duplicateHooks(families).get(source.type);
   const twin = twinOf(source);
   let status: number = STATUS_SUCCESS;
   let copy = 0;
   if ('error' in to) status = to.error;
+  else if (!source) status = STATUS_INVALID_HANDLE;
   else if (!hook) status = STATUS_NOT_SUPPORTED;
   else {
     let twinCopy: number | undefined;
@@ -125,7 +126,7 @@ async function dupAcrossProcesses(families: readonly LiveFamily[], request: Deco
       await server.call('dup_handle', { src_process: dst_process, src_handle: twinCopy, dst_process: 0, access: 0, attributes: 0, options: DUPLICATE_CLOSE_SOURCE });
     }
   }
-  if (options & DUPLICATE_CLOSE_SOURCE && !(from.ctx === ('ctx' in to ? to.ctx : null) && copy === src_handle)) {
+  if (source && options & DUPLICATE_CLOSE_SOURCE && !(from.ctx === ('ctx' in to ? to.ctx : null) && copy === src_handle)) {
     if (twin !== undefined) await server.call('dup_handle', { src_process, src_handle: twin, dst_process: 0, access: 0, attributes: 0, options: DUPLICATE_CLOSE_SOURCE });
     closeProxyHandleQuietly(families, from.ctx, src_handle);
   }
