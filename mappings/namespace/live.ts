@@ -53,8 +53,6 @@ import {
 } from './store.ts';
 import { createDirectory, createSymlink, getDirectoryEntry, openDirectory, openSymlink, parseObjectAttributes, unicodeBytes } from './translators.ts';
 
-const HANDLE_FLAG_INHERIT = 1;
-
 /** How an indexed name is found or made in the proxy's namespace (adoptNamed). */
 export type Adoption =
   /** wineserver created the name just now: a new object (a stale entry of that name is unlinked first). */
