@@ -37,9 +37,16 @@ const SAME_PROCESS_TYPES = new Set(['Mutant', 'Directory', 'SymbolicLink']);
 type HandleReply = TranslatedReply<{ handle: number }>;
 const handleReply = (error: number, handle: number): HandleReply => ({ error: error >>> 0, body: { handle } });
 
+const hooksByFamilies = new WeakMap<readonly LiveFamily[], Map<string, DuplicateHook>>();
+
+/** The families' duplicate hooks by object type (one map per router's family list). */
 function duplicateHooks(families: readonly LiveFamily[]): Map<string, DuplicateHook> {
-  const hooks = new Map<string, DuplicateHook>();
-  for (const family of families) for (const [type, hook] of Object.entries(family.duplicate ?? {})) hooks.set(type, hook);
+  let hooks = hooksByFamilies.get(families);
+  if (!hooks) {
+    hooks = new Map();
+    for (const family of families) for (const [type, hook] of Object.entries(family.duplicate ?? {})) hooks.set(type, hook);
+    hooksByFamilies.set(families, hooks);
+  }
   return hooks;
 }
 
