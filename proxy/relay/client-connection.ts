@@ -422,8 +422,13 @@ export class ClientConnection implements ThreadHost, ServerFdClaims {
         pending.child.setWinePid(childPid);
         // Before the child runs (the parent starts it after this reply): its table is empty.
         if (pending.inherit) {
-          const inherited = this.env.router!.inheritHandles(this.id, pending.child.id, childPid, pending.inherit.list);
-          if (inherited) this.log.debug({ childPid, inherited }, 'proxy handles inherited by a new process');
+          try {
+            const inherited = this.env.router!.inheritHandles(this.id, pending.child.id, childPid, pending.inherit.list);
+            if (inherited) this.log.debug({ childPid, inherited }, 'proxy handles inherited by a new process');
+          } catch (error) {
+            // A broken backend costs the child its proxy handles, not the relay.
+            this.log.error({ childPid, err: (error as Error).message }, 'copying inherited proxy handles failed');
+          }
         }
       }
     }
@@ -433,7 +438,14 @@ export class ClientConnection implements ThreadHost, ServerFdClaims {
   private endTranslatedThreads(threads: readonly ThreadRelay[]): void {
     const router = this.env.router;
     if (!router) return;
-    for (const thread of threads) router.endThread(this.id, thread.tid);
+    for (const thread of threads) {
+      try {
+        router.endThread(this.id, thread.tid);
+      } catch (error) {
+        // Called from the relay's own callbacks: a broken backend must not take the relay down.
+        this.log.error({ tid: thread.tid, err: (error as Error).message }, 'ending a thread\'s translated state failed');
+      }
+    }
   }
 
   /** Called on the init_first_thread request: the unix pid of the client. */
@@ -489,7 +501,7 @@ export class ClientConnection implements ThreadHost, ServerFdClaims {
 
   threadClosed(thread: ThreadRelay): void {
     // Translated state of the thread (its mutexes, its wait) ends with it.
-    this.env.router?.endThread(this.id, thread.tid);
+    this.endTranslatedThreads([thread]);
     this.threads.delete(thread.key);
     this.pendingNewThreads.delete(thread);
     this.pendingChildren.delete(thread);
