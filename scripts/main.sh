@@ -21,10 +21,11 @@ echo "== the recording, as wineserver's +server trace (first 60 lines)" >&2
 node bin/winekernel.js trace "$work/atoms.wkrec" | head -n 60
 echo "== protocol summary" >&2
 node bin/winekernel.js protocol | head -n 3
-echo "== registry_notify.exe, atom_classes.exe and objdir.exe with the proxy answering registry, atoms, mutexes, directories and links itself (--translate)" >&2
+echo "== registry_notify.exe, atom_classes.exe, objdir.exe and handle_sharing.exe with the proxy answering registry, atoms, mutexes, directories and links itself, its handles inherited and duplicated across processes (--translate)" >&2
 node bin/winekernel.js run --prefix "$WINEPREFIX" --translate --record "$work/translated.wkrec" -- wine fixtures/corpus/bin/registry_notify.exe
 node bin/winekernel.js run --prefix "$WINEPREFIX" --translate -- wine fixtures/corpus/bin/atom_classes.exe
 node bin/winekernel.js run --prefix "$WINEPREFIX" --translate -- wine fixtures/corpus/bin/objdir.exe
+node bin/winekernel.js run --prefix "$WINEPREFIX" --translate -- wine fixtures/corpus/bin/handle_sharing.exe
 echo "== replaying the atoms.exe recording through the translators (in-process backend)" >&2
 node bin/winekernel.js replay "$work/atoms.wkrec" | tail -n 5
 echo "== coverage of Wine 8.0's requests (summary)" >&2
