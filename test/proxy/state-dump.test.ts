@@ -25,8 +25,9 @@ describe('winekernel run state dump', () => {
     expect(warm.exitCode).toBe(3);
     await stopWineserver(prefix);
 
-    // The `sleep` role sleeps 10 s; the run is given 8.
-    const error = await runWineProgram({ prefix, exe: corpusExe('processes'), args: ['sleep'], launcher: runLauncher(prefix, ['--translate']), timeoutMs: 8_000 }).then(
+    // The `sleep` role sleeps 10 s after its start-up; the run is given 9.5 s in all, so it always times out,
+    // with as much time as possible for the processes to be up when the dump is taken.
+    const error = await runWineProgram({ prefix, exe: corpusExe('processes'), args: ['sleep'], launcher: runLauncher(prefix, ['--translate']), timeoutMs: 9_500 }).then(
       () => null,
       (e: unknown) => e,
     );
