@@ -84,7 +84,7 @@ describe('proxy handles across processes under faults', () => {
     // Into a process that has died: no table to copy into.
     b.raw.close();
     let intoDead = '';
-    for (let i = 0; i < 50 && intoDead !== 'PROCESS_IS_TERMINATING'; i++) {
+    for (let i = 0; i < 150 && intoDead !== 'PROCESS_IS_TERMINATING'; i++) {
       // wineserver notices the death asynchronously: until then the copy succeeds (into a table about to go).
       intoDead = dup(a.raw, { src_handle: mutex.body.handle, dst_process: toB.body.handle }).status;
       if (intoDead !== 'PROCESS_IS_TERMINATING') await new Promise((r) => setTimeout(r, 100));
