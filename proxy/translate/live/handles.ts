@@ -201,6 +201,11 @@ export const setHandleInfoLive: TranslatedEntry<{ handle: number; flags: number;
   },
 };
 
+/** wineserver's answer about the twin of a proxy handle that has one (bridgeToTwins), else null. */
+function aboutTwin<R>(request: DecodedRequest, ctx: TranslationContext, entry: ProxyHandleEntry): Promise<R> | null {
+  return twinOf(entry) === undefined ? null : (bridgeToTwins(request, ctx) as Promise<R> | null);
+}
+
 /** What makes two proxy handles name one object, for counting handles: the namespace entry of a mutex. */
 function objectIdentity(entry: ProxyHandleEntry): number | undefined {
   return entry.type === 'Mutant' ? namespaceHandle(entry)?.node.record.seq : undefined;
@@ -225,10 +230,8 @@ export const getObjectInfoLive: TranslatedEntry<{ handle: number }, { access: nu
   translate(request, ctx) {
     const entry = ctx.handles.get(request.body.handle);
     if (!entry) return { error: STATUS_INVALID_HANDLE, body: { access: 0, ref_count: 0, handle_count: 0 } };
-    if (twinOf(entry) !== undefined) {
-      const bridged = bridgeToTwins(request, ctx);
-      if (bridged) return bridged as Promise<TranslatedReply<{ access: number; ref_count: number; handle_count: number }>>;
-    }
+    const bridged = aboutTwin<TranslatedReply<{ access: number; ref_count: number; handle_count: number }>>(request, ctx, entry);
+    if (bridged) return bridged;
     const identity = objectIdentity(entry);
     if (identity === undefined) return { error: STATUS_NOT_SUPPORTED, body: { access: 0, ref_count: 0, handle_count: 0 } };
     let handles = 0;
@@ -262,10 +265,8 @@ export const getObjectNameLive: TranslatedEntry<{ handle: number }, { total: num
   translate(request, ctx) {
     const entry = ctx.handles.get(request.body.handle);
     if (!entry) return nameReply(STATUS_INVALID_HANDLE, Buffer.alloc(0), 0);
-    if (twinOf(entry) !== undefined) {
-      const bridged = bridgeToTwins(request, ctx);
-      if (bridged) return bridged as Promise<NameReply>;
-    }
+    const bridged = aboutTwin<NameReply>(request, ctx, entry);
+    if (bridged) return bridged;
     if (entry.type === KEY_TYPE) {
       const named = keyHandleName(ctx, entry);
       return isPromise(named) ? named.then((n) => nameReply(n.status, n.name, request.replySize)) : nameReply(named.status, named.name, request.replySize);

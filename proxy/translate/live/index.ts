@@ -70,18 +70,23 @@ export function closeProxyHandleEntry(families: readonly LiveFamily[]): Translat
   };
 }
 
+/**
+ * The generic handle requests answered for proxy handles of any family
+ * (live/handles.ts), in place of the families' or the catalog's entries.
+ * `sameProcessDup`: the family entry that keeps same-process dup_handle of
+ * mutexes, directories and links; the rest of dup_handle is generic.
+ */
+function genericHandleEntries(families: readonly LiveFamily[], sameProcessDup: Translator | undefined): Translator[] {
+  const entries = [closeProxyHandleEntry(families), setHandleInfoLive, getObjectInfoLive, getObjectNameLive, ...noDescriptorEntries] as Translator[];
+  if (sameProcessDup?.status === 'translated') entries.push(dupHandleLive(families, sameProcessDup as never) as Translator);
+  return entries;
+}
+
 /** The catalog with every live family's entries in place. */
 export function liveCatalog(requestNames: readonly string[], families: readonly LiveFamily[] = liveFamilies()): Catalog {
   const replaced = new Map<string, Translator>();
   for (const family of families) for (const entry of family.entries) replaced.set(entry.request, entry);
-  replaced.set('close_handle', closeProxyHandleEntry(families) as Translator);
-  replaced.set('set_handle_info', setHandleInfoLive as Translator);
-  replaced.set('get_object_info', getObjectInfoLive as Translator);
-  replaced.set('get_object_name', getObjectNameLive as Translator);
-  for (const entry of noDescriptorEntries) replaced.set(entry.request, entry as Translator);
-  // Same-process dup_handle of mutexes, directories and links stays the mutex family's; the rest is generic.
-  const sameProcessDup = replaced.get('dup_handle');
-  if (sameProcessDup?.status === 'translated') replaced.set('dup_handle', dupHandleLive(families, sameProcessDup as never) as Translator);
+  for (const entry of genericHandleEntries(families, replaced.get('dup_handle'))) replaced.set(entry.request, entry);
   return new Catalog(
     requestNames,
     CATALOG_ENTRIES.map((entry) => replaced.get(entry.request) ?? entry),
@@ -100,11 +105,7 @@ export function liveStatusFor(requestNames: readonly string[]): (request: string
   const catalog = liveCatalog(requestNames, families);
   const split = splitDomains(catalog);
   const ofFamilies = new Set(families.flatMap((family) => family.entries.map((entry) => entry.request)));
-  ofFamilies.add('close_handle');
-  ofFamilies.add('set_handle_info');
-  ofFamilies.add('get_object_info');
-  ofFamilies.add('get_object_name');
-  for (const entry of noDescriptorEntries) ofFamilies.add(entry.request);
+  for (const entry of genericHandleEntries(families, undefined)) ofFamilies.add(entry.request);
   return (request) => {
     const entry = catalog.get(request);
     if (!entry || entry.status !== 'translated' || !ofFamilies.has(request)) return 'no';
