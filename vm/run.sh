@@ -123,6 +123,9 @@ esac
 {
 	echo 'export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 	echo 'export HOME=/root LANG=C.UTF-8 TERM=dumb WINEKERNEL_IN_VM=1'
+	# The guest has no network: npm and npx must never try the registry (an
+	# update check or a package lookup would wait out its timeouts).
+	echo 'export npm_config_offline=true npm_config_update_notifier=false npm_config_audit=false npm_config_fund=false'
 	for var in CI NODE_OPTIONS ${WINEKERNEL_VM_ENV:-}; do
 		if [ -n "${!var+x}" ]; then
 			printf 'export %s=%q\n' "$var" "${!var}"

@@ -40,7 +40,7 @@ export function getBackend(): Promise<Backend> {
       if (!existsSync('/dev/winekernel')) {
         throw new Error(
           'WINEKERNEL_BACKEND=device but /dev/winekernel does not exist: load kernel/winekernel.ko ' +
-            '(run the suite in the VM: vm/run.sh -- env WINEKERNEL_BACKEND=device npx vitest run test/conformance)',
+            '(run the suite in the VM: vm/run.sh -- env WINEKERNEL_BACKEND=device node node_modules/vitest/vitest.mjs run test/conformance)',
         );
       }
       const { createDeviceBackend } = await import('../../backends/device/index.js');
