@@ -28,6 +28,7 @@ for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	wk.run=*) run_dir="${arg#wk.run=}" ;;
 	wk.project=*) project="${arg#wk.project=}" ;;
+	wk.watchdog=*) watchdog="${arg#wk.watchdog=}" ;;
 	esac
 done
 [ -n "$run_dir" ] || fail "no wk.run= on the kernel command line"
@@ -58,6 +59,24 @@ cp /cmd.sh /host/tmp/winekernel-cmd.sh
 insmod /winekernel.ko || fail "insmod winekernel.ko"
 [ -c /host/dev/winekernel ] || fail "/dev/winekernel did not appear"
 hostname winekernel-vm
+
+# Shortly before the host's timeout, list every process with its state and
+# where it sleeps in the kernel, and the blocked tasks' stacks (sysrq w):
+# a hung command then says where it hung.
+if [ -n "$watchdog" ]; then
+	(
+		sleep "$watchdog"
+		echo "[guest] watchdog: the command still runs after ${watchdog}s; processes:"
+		for dir in /proc/[0-9]*; do
+			pid="$(basename "$dir")"
+			args="$(tr "\\0" " " < "$dir/cmdline" 2>/dev/null | cut -c1-160)"
+			[ -n "$args" ] || continue # a kernel thread
+			read -r stat < "$dir/stat" 2>/dev/null || continue
+			echo "[guest]   $pid state=$(echo "$stat" | cut -d" " -f3) wchan=$(cat "$dir/wchan" 2>/dev/null) $args"
+		done
+		echo w > /proc/sysrq-trigger 2>/dev/null
+	) &
+fi
 
 echo "[guest] running command"
 # stdout and stderr of the command go to their own ports (ttyS2, ttyS3),

@@ -77,7 +77,7 @@ IR="$RUN_DIR/initramfs"
 mkdir -p "$IR/bin" "$IR/modules"
 cp "$BUSYBOX" "$IR/bin/busybox"
 for applet in sh mount mkdir cat cp insmod rmmod chroot dmesg grep echo sync \
-	poweroff hostname sleep ls stty; do
+	poweroff hostname sleep ls stty basename cut tr; do
 	ln -s busybox "$IR/bin/$applet"
 done
 # Modules in dependency order (modules.dep lists each one's deps).
@@ -168,6 +168,8 @@ esac
 
 cmdline="console=ttyS0 panic_on_warn=1 oops=panic panic=-1 loglevel=4"
 cmdline+=" wk.run=$RUN_DIR wk.project=$ROOT"
+# The guest describes what it is doing shortly before the host gives up on it.
+if [ "$timeout_s" -gt 60 ]; then cmdline+=" wk.watchdog=$((timeout_s - 30))"; fi
 
 log "kernel $KVER, accel $accel, ${cpus} vCPUs, ${mem} MiB"
 log "console log: $LOG"
@@ -203,6 +205,8 @@ elapsed=$(( $(date +%s) - start ))
 
 if [ "$qemu_rc" = 124 ] || [ "$qemu_rc" = 137 ]; then
 	log "timeout after ${timeout_s}s (console log: $LOG)"
+	log "last console lines (the guest's watchdog lists its processes there):"
+	tail -n 60 "$LOG" >&2 || true
 	exit 124
 fi
 token="$(grep -a -o 'WINEKERNEL_VM_STATUS=[^[:space:]]*' "$STATUS" 2>/dev/null | tail -n1 || true)"
