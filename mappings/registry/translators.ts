@@ -15,6 +15,7 @@ import { dropKeyDescriptor, grantKeyAccess, keyAccessWithoutDescriptor, storeCre
 import { KEY_FLAG, type KeyHeader } from './record.ts';
 import { sameName } from './names.ts';
 import * as S from './status.ts';
+import { PREFIX_HIVES } from './init.ts';
 import {
   keyName,
   MAX_KEY_NAME_UNITS,
@@ -145,6 +146,25 @@ export function keyHandleName(ctx: TranslationContext, entry: ProxyHandleEntry):
     const header = tx.headerByHandle(entry.primitive);
     if (header.flags & KEY_FLAG.DELETED) return { status: S.STATUS_KEY_DELETED, name: Buffer.alloc(0) };
     return { status: 0, name: tx.fullName(header.id) };
+  });
+}
+
+/** \REGISTRY\<path> of the hives wineserver loads at start, upper-cased (their save branches). */
+const SAVED_BRANCH_NAMES = new Set(PREFIX_HIVES.map((hive) => `\\REGISTRY\\${hive.path}`.toUpperCase()));
+
+/**
+ * The references wineserver holds on a key beyond its handles, as
+ * get_object_info counts them: its parent's (every key in the tree is held
+ * by its parent, the root by the registry itself; a deleted key by nobody),
+ * one more for the three hives it saves (Machine, User\.Default and the
+ * current user), and the one its handler holds while it answers.
+ */
+export function keyReferencesBeyondHandles(ctx: TranslationContext, entry: ProxyHandleEntry): Awaitable<number> {
+  return registryFor(ctx.session).runNow('read', (tx) => {
+    const header = tx.headerByHandle(entry.primitive);
+    if (header.flags & KEY_FLAG.DELETED) return 1;
+    const saved = SAVED_BRANCH_NAMES.has(tx.fullName(header.id).toString('utf16le').toUpperCase());
+    return 2 + (saved ? 1 : 0);
   });
 }
 

@@ -25,7 +25,7 @@ import { STATUS_OBJECT_TYPE_MISMATCH } from '../../../mappings/namespace/records
 import { isPromise, type TranslatedEntry, type TranslatedReply, type TranslationContext } from '../../../mappings/translator.ts';
 import type { DecodedRequest } from '../../../requests/protocol.ts';
 import type { UnicodeStr } from '../../../requests/kinds/text.ts';
-import { KEY_TYPE, keyHandleName } from '../../../mappings/registry/translators.ts';
+import { KEY_TYPE, keyHandleName, keyReferencesBeyondHandles } from '../../../mappings/registry/translators.ts';
 import type { DuplicateHook, LiveFamily } from './family.ts';
 
 const DUPLICATE_SAME_ACCESS = 2;
@@ -207,7 +207,9 @@ function aboutTwin<R>(request: DecodedRequest, ctx: TranslationContext, entry: P
 }
 
 /** What makes two proxy handles name one object, for counting handles: the namespace entry of a mutex. */
+/** What makes two proxy handles of one type name the same object: an unnamed mutex's record, a key's id. */
 function objectIdentity(entry: ProxyHandleEntry): number | undefined {
+  if (entry.type === KEY_TYPE) return entry.object;
   return entry.type === 'Mutant' ? namespaceHandle(entry)?.node.record.seq : undefined;
 }
 
@@ -217,8 +219,9 @@ function objectIdentity(entry: ProxyHandleEntry): number | undefined {
  * duplicated alongside, so wineserver's handle count is the proxy's); an
  * unnamed mutex (no twin) is answered here, its handle count summed over
  * every client's table, its reference count that plus the one wineserver's
- * handler holds while it answers (threads waiting on it are not counted).
- * Other proxy handles without a twin (registry keys) are refused, as before.
+ * handler holds while it answers (threads waiting on it are not counted); a
+ * registry key likewise, its references counting those the registry holds
+ * (keyReferencesBeyondHandles).
  */
 export const getObjectInfoLive: TranslatedEntry<{ handle: number }, { access: number; ref_count: number; handle_count: number }> = {
   request: 'get_object_info',
@@ -238,7 +241,10 @@ export const getObjectInfoLive: TranslatedEntry<{ handle: number }, { access: nu
     for (const table of ctx.allHandleTables?.() ?? [ctx.handles]) {
       for (const [, other] of table) if (other.type === entry.type && objectIdentity(other) === identity) handles++;
     }
-    return { error: STATUS_SUCCESS, body: { access: entry.access, ref_count: handles + 1, handle_count: handles } };
+    const reply = (beyond: number) => ({ error: STATUS_SUCCESS, body: { access: entry.access, ref_count: handles + beyond, handle_count: handles } });
+    if (entry.type !== KEY_TYPE) return reply(1);
+    const beyond = keyReferencesBeyondHandles(ctx, entry);
+    return isPromise(beyond) ? beyond.then(reply) : reply(beyond);
   },
 };
 
