@@ -80,7 +80,7 @@ describe('winekernel coverage', () => {
     // requests and notification through server calls, directories and links with server twins.
     const live = (name: string) => (report.rows.find((r) => r.name === name) as { live?: string }).live;
     // Forwarded requests have a live status only when the proxy answers them for its own handles.
-    const answeredForProxyHandles = ['select', 'close_handle', 'dup_handle', 'set_handle_info', 'get_object_info', 'get_object_name', 'get_handle_fd', 'get_handle_unix_name'];
+    const answeredForProxyHandles = ['select', 'close_handle', 'dup_handle', 'set_handle_info', 'get_object_info', 'get_object_name', 'get_object_type', 'get_handle_fd', 'get_handle_unix_name'];
     for (const row of report.rows) expect('live' in row, row.name).toBe(row.status !== 'forwarded' || answeredForProxyHandles.includes(row.name));
     for (const name of answeredForProxyHandles) expect(live(name), name).toBe('proxy handles');
     expect(live('open_key')).toBe('yes');

@@ -20,11 +20,13 @@ import { applyHandleInfo, ENTRY_INHERIT, handleInfoFlags, HANDLE_FLAG_INHERIT, t
 import { bridgeToTwins, CURRENT_PROCESS, DUPLICATE_CLOSE_SOURCE, dupViaTwin, type DupBody } from '../../../mappings/namespace/live.ts';
 import { namespaceHandle } from '../../../mappings/namespace/proxy-handles.ts';
 import { setTwin, takeTwin, twinOf } from '../../../mappings/namespace/server-twins.ts';
-import { STATUS_INVALID_HANDLE, STATUS_NOT_SUPPORTED, STATUS_PROCESS_IS_TERMINATING, STATUS_SUCCESS } from '../../../mappings/ntstatus.ts';
+import { STATUS_BUFFER_OVERFLOW, STATUS_INVALID_HANDLE, STATUS_NOT_SUPPORTED, STATUS_PROCESS_IS_TERMINATING, STATUS_SUCCESS } from '../../../mappings/ntstatus.ts';
 import { STATUS_OBJECT_TYPE_MISMATCH } from '../../../mappings/namespace/records.ts';
-import { isPromise, type TranslatedEntry, type TranslatedReply, type TranslationContext } from '../../../mappings/translator.ts';
+import { isPromise, type Awaitable, type PrimitiveCall, type TranslatedEntry, type TranslatedReply, type TranslationContext } from '../../../mappings/translator.ts';
 import type { DecodedRequest } from '../../../requests/protocol.ts';
 import type { UnicodeStr } from '../../../requests/kinds/text.ts';
+import type { MalformedObjectTypeInfo, ObjectTypeInfo } from '../../../requests/kinds/object-type-info.ts';
+import { isMalformed } from '../../../requests/kinds/malformed.ts';
 import { KEY_TYPE, keyHandleName, keyReferencesBeyondHandles } from '../../../mappings/registry/translators.ts';
 import type { DuplicateHook, LiveFamily } from './family.ts';
 
@@ -206,7 +208,6 @@ function aboutTwin<R>(request: DecodedRequest, ctx: TranslationContext, entry: P
   return twinOf(entry) === undefined ? null : (bridgeToTwins(request, ctx) as Promise<R> | null);
 }
 
-/** What makes two proxy handles name one object, for counting handles: the namespace entry of a mutex. */
 /** What makes two proxy handles of one type name the same object: an unnamed mutex's record, a key's id. */
 function objectIdentity(entry: ProxyHandleEntry): number | undefined {
   if (entry.type === KEY_TYPE) return entry.object;
@@ -223,30 +224,95 @@ function objectIdentity(entry: ProxyHandleEntry): number | undefined {
  * registry key likewise, its references counting those the registry holds
  * (keyReferencesBeyondHandles).
  */
-export const getObjectInfoLive: TranslatedEntry<{ handle: number }, { access: number; ref_count: number; handle_count: number }> = {
-  request: 'get_object_info',
-  family: 'directories/symlinks/objects',
-  status: 'translated',
-  domains: ['object-namespace', 'handle-tables'],
-  primitives: ['object_open'],
-  needsServer: true,
-  translate(request, ctx) {
-    const entry = ctx.handles.get(request.body.handle);
-    if (!entry) return { error: STATUS_INVALID_HANDLE, body: { access: 0, ref_count: 0, handle_count: 0 } };
-    const bridged = aboutTwin<TranslatedReply<{ access: number; ref_count: number; handle_count: number }>>(request, ctx, entry);
-    if (bridged) return bridged;
-    const identity = objectIdentity(entry);
-    if (identity === undefined) return { error: STATUS_NOT_SUPPORTED, body: { access: 0, ref_count: 0, handle_count: 0 } };
-    let handles = 0;
-    for (const table of ctx.allHandleTables?.() ?? [ctx.handles]) {
-      for (const [, other] of table) if (other.type === entry.type && objectIdentity(other) === identity) handles++;
+export const getObjectInfoLive = aboutTwinlessObject('get_object_info', ['object_open'], { access: 0, ref_count: 0, handle_count: 0 }, (entry, ctx) => {
+  const identity = objectIdentity(entry);
+  let handles = 0;
+  for (const table of ctx.allHandleTables?.() ?? [ctx.handles]) {
+    for (const [, other] of table) if (other.type === entry.type && objectIdentity(other) === identity) handles++;
+  }
+  const reply = (beyond: number) => ({ error: STATUS_SUCCESS, body: { access: entry.access, ref_count: handles + beyond, handle_count: handles } });
+  if (entry.type !== KEY_TYPE) return reply(1);
+  const beyond = keyReferencesBeyondHandles(ctx, entry);
+  return isPromise(beyond) ? beyond.then(reply) : reply(beyond);
+});
+
+/**
+ * An entry for a generic request about the object behind a proxy handle
+ * (needs server calls): a handle with a twin gets wineserver's answer about
+ * the twin, a key or an unnamed mutex is answered by `answer`, anything
+ * else is refused.
+ */
+function aboutTwinlessObject<B>(
+  request: string,
+  primitives: PrimitiveCall[],
+  failedBody: B,
+  answer: (entry: ProxyHandleEntry, ctx: TranslationContext, replySize: number) => Awaitable<TranslatedReply<B>>,
+): TranslatedEntry<{ handle: number }, B> {
+  return {
+    request,
+    family: 'directories/symlinks/objects',
+    status: 'translated',
+    domains: ['object-namespace', 'handle-tables'],
+    primitives,
+    needsServer: true,
+    translate(decoded, ctx) {
+      const entry = ctx.handles.get(decoded.body.handle);
+      if (!entry) return { error: STATUS_INVALID_HANDLE, body: failedBody };
+      const bridged = aboutTwin<TranslatedReply<B>>(decoded, ctx, entry);
+      if (bridged) return bridged;
+      if (objectIdentity(entry) === undefined) return { error: STATUS_NOT_SUPPORTED, body: failedBody };
+      return answer(entry, ctx, decoded.replySize);
+    },
+  };
+}
+
+type TypeInfo = ObjectTypeInfo | MalformedObjectTypeInfo;
+type TypeReply = TranslatedReply<{ info: TypeInfo | null }>;
+
+/** Room asked for wineserver's list of object types (about 25 entries of 44 bytes and a short name). */
+const OBJECT_TYPES_REPLY_SIZE = 8192;
+const OBJECT_TYPE_INFO_HEADER = 44;
+
+/**
+ * get_object_type on a proxy handle: one with a twin is wineserver's answer
+ * about the twin; a key or an unnamed mutex (no twin) gets wineserver's
+ * description of its type (name, index, valid access, generic mapping,
+ * limits: get_object_types, as the calling thread) with the proxy's twinless
+ * handles of the type added to the handle count, and for mutexes its
+ * twinless objects to the object count. wineserver's key count stays as it
+ * is: its registry was loaded from the same files as the proxy's, and keys
+ * made since through the proxy are not counted.
+ */
+export const getObjectTypeLive = aboutTwinlessObject<{ info: TypeInfo | null }>('get_object_type', ['object_open'], { info: null }, typeOfTwinless);
+
+async function typeOfTwinless(entry: ProxyHandleEntry, ctx: TranslationContext, replySize: number): Promise<TypeReply> {
+  if (!ctx.server) return { error: STATUS_NOT_SUPPORTED, body: { info: null } };
+  const listed = await ctx.server.call('get_object_types', {}, OBJECT_TYPES_REPLY_SIZE);
+  if (listed.error) return { error: listed.error >>> 0, body: { info: null } };
+  const types = (listed.body as { info: TypeInfo[] }).info;
+  const known = types.find((type): type is ObjectTypeInfo => !isMalformed(type) && type.name === entry.type);
+  if (!known) return { error: STATUS_NOT_SUPPORTED, body: { info: null } };
+  const nameBytes = Buffer.byteLength(known.name, 'utf16le');
+  if (OBJECT_TYPE_INFO_HEADER + nameBytes > replySize >>> 0) return { error: STATUS_BUFFER_OVERFLOW, body: { info: null } };
+  let handles = 0;
+  const objects = new Set<number>();
+  for (const table of ctx.allHandleTables?.() ?? [ctx.handles]) {
+    for (const [, other] of table) {
+      if (other.type !== entry.type || twinOf(other) !== undefined) continue;
+      handles++;
+      const identity = objectIdentity(other);
+      if (identity !== undefined) objects.add(identity);
     }
-    const reply = (beyond: number) => ({ error: STATUS_SUCCESS, body: { access: entry.access, ref_count: handles + beyond, handle_count: handles } });
-    if (entry.type !== KEY_TYPE) return reply(1);
-    const beyond = keyReferencesBeyondHandles(ctx, entry);
-    return isPromise(beyond) ? beyond.then(reply) : reply(beyond);
-  },
-};
+  }
+  const addedObjects = entry.type === KEY_TYPE ? 0 : objects.size;
+  return {
+    error: STATUS_SUCCESS,
+    body: {
+      // wineserver writes this one entry unpadded
+      info: { ...known, obj_count: (known.obj_count + addedObjects) >>> 0, handle_count: (known.handle_count + handles) >>> 0, padding: Buffer.alloc(0) },
+    },
+  };
+}
 
 type NameReply = TranslatedReply<{ total: number; name: string | UnicodeStr }>;
 
@@ -261,26 +327,11 @@ function nameReply(status: number, name: Buffer, replySize: number): NameReply {
  * about the twin (the same name); a registry key's full name
  * (\REGISTRY\...) and an unnamed mutex's empty one are answered here.
  */
-export const getObjectNameLive: TranslatedEntry<{ handle: number }, { total: number; name: string | UnicodeStr }> = {
-  request: 'get_object_name',
-  family: 'directories/symlinks/objects',
-  status: 'translated',
-  domains: ['object-namespace', 'handle-tables'],
-  primitives: ['getname'],
-  needsServer: true,
-  translate(request, ctx) {
-    const entry = ctx.handles.get(request.body.handle);
-    if (!entry) return nameReply(STATUS_INVALID_HANDLE, Buffer.alloc(0), 0);
-    const bridged = aboutTwin<NameReply>(request, ctx, entry);
-    if (bridged) return bridged;
-    if (entry.type === KEY_TYPE) {
-      const named = keyHandleName(ctx, entry);
-      return isPromise(named) ? named.then((n) => nameReply(n.status, n.name, request.replySize)) : nameReply(named.status, named.name, request.replySize);
-    }
-    if (objectIdentity(entry) !== undefined) return nameReply(STATUS_SUCCESS, Buffer.alloc(0), request.replySize);
-    return nameReply(STATUS_NOT_SUPPORTED, Buffer.alloc(0), 0);
-  },
-};
+export const getObjectNameLive = aboutTwinlessObject<{ total: number; name: string | UnicodeStr }>('get_object_name', ['getname'], { total: 0, name: '' }, (entry, ctx, replySize) => {
+  if (entry.type !== KEY_TYPE) return nameReply(STATUS_SUCCESS, Buffer.alloc(0), replySize);
+  const named = keyHandleName(ctx, entry);
+  return isPromise(named) ? named.then((n) => nameReply(n.status, n.name, replySize)) : nameReply(named.status, named.name, replySize);
+});
 
 /**
  * A descriptor request (get_handle_fd, get_handle_unix_name) on a proxy

@@ -14,7 +14,7 @@ import type { LiveStatus } from '../../../mappings/coverage.ts';
 import { splitDomains } from '../../../mappings/dispatch.ts';
 import { STATUS_HANDLE_NOT_CLOSABLE, STATUS_INVALID_HANDLE } from '../../../mappings/ntstatus.ts';
 import { ENTRY_PROTECT_FROM_CLOSE } from '../../../mappings/handles.ts';
-import { dupHandleLive, getObjectInfoLive, getObjectNameLive, noDescriptorEntries, setHandleInfoLive } from './handles.ts';
+import { dupHandleLive, getObjectInfoLive, getObjectNameLive, getObjectTypeLive, noDescriptorEntries, setHandleInfoLive } from './handles.ts';
 import { isPromise, type Awaitable, type TranslatedEntry, type TranslatedReply, type Translator } from '../../../mappings/translator.ts';
 import { instantiateFamily, type LiveFamily, type LiveFamilySource } from './family.ts';
 import { atomsLive } from './atoms.ts';
@@ -77,7 +77,7 @@ export function closeProxyHandleEntry(families: readonly LiveFamily[]): Translat
  * mutexes, directories and links; the rest of dup_handle is generic.
  */
 function genericHandleEntries(families: readonly LiveFamily[], sameProcessDup: Translator | undefined): Translator[] {
-  const entries = [closeProxyHandleEntry(families), setHandleInfoLive, getObjectInfoLive, getObjectNameLive, ...noDescriptorEntries] as Translator[];
+  const entries = [closeProxyHandleEntry(families), setHandleInfoLive, getObjectInfoLive, getObjectNameLive, getObjectTypeLive, ...noDescriptorEntries] as Translator[];
   if (sameProcessDup?.status === 'translated') entries.push(dupHandleLive(families, sameProcessDup as never) as Translator);
   return entries;
 }
