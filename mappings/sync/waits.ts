@@ -14,6 +14,11 @@
 //    call of the same thread with timeout 0, for its side; a round that
 //    cannot be satisfied is undone and retried after a short sleep (or at
 //    once when a proxy mutex becomes free) until the deadline.
+//  * SELECT_SIGNAL_AND_WAIT across the two sides: releasing a proxy mutex and
+//    waiting for a wineserver object (wineserver's own select does the
+//    wait), or signalling a wineserver object and waiting for a proxy mutex
+//    (wineserver signals it in a select of its own that is satisfied at
+//    once; the proxy does the wait).
 //
 // Wineserver's rules reproduced (server/thread.c select_on, check_wait,
 // end_wait; server/mutex.c): handles are checked first (INVALID_HANDLE,
@@ -53,6 +58,8 @@ export const SELECT_ALERTABLE = 1;
 export const SELECT_INTERRUPTIBLE = 2;
 /** The current thread's pseudo-handle: a thread object, never signalled while the thread runs. */
 const CURRENT_THREAD = 0xfffffffe;
+/** The cookie of the signal-only select (signalServerObject): satisfied at once, so no wake-up ever carries it. */
+const SIGNAL_ONLY_COOKIE = 1n;
 /** Mixed waits: the first pause between two polls of wineserver, doubled up to the last. */
 const POLL_FIRST_MS = 1;
 const POLL_MAX_MS = 8;
@@ -296,17 +303,56 @@ function signalProxyMutex(ctx: TranslationContext, signal: number): number {
 async function signalAndWait(body: SelectBody, op: { wait: number; signal: number }, ctx: TranslationContext, clock: WaitClock): Promise<WaitAnswer> {
   const wait = op.wait >>> 0;
   const signal = op.signal >>> 0;
-  if (signal !== 0 && handleOwner(signal) !== 'proxy') return refuse('SignalObjectAndWait signalling a wineserver object and waiting for a proxy mutex');
   if (handleOwner(wait) !== 'proxy') return signalThenServerWait(body, wait, signal, ctx);
   const target = waitTarget(ctx, wait, 0);
   if ('status' in target) return reply(target.status);
   if (signal) {
-    const status = signalProxyMutex(ctx, signal);
+    const status = handleOwner(signal) === 'proxy' ? signalProxyMutex(ctx, signal) : await signalServerObject(ctx, signal);
     if (status) return reply(status);
   }
   const apcs = await settleApcs(body, ctx);
   if (apcs) return apcs;
   return singleWait(body.cookie, target, ctx, timeoutNsFor(body.timeout, clock));
+}
+
+/**
+ * signal_object on a wineserver object (SignalObjectAndWait signalling an
+ * event, a semaphore or a mutex of wineserver's and waiting for a proxy
+ * mutex): 0, or the status the select ends with. wineserver has no request
+ * that only signals, so the proxy makes it run its own signal-and-wait as the
+ * calling thread, waiting for a fresh manual-reset event created signalled
+ * (satisfied at once, with no side effect) and closed after: wineserver
+ * applies its own access checks and each type's signal (event set,
+ * semaphore released by one, mutex released), with its own errors
+ * (ACCESS_DENIED, SEMAPHORE_LIMIT_EXCEEDED, MUTANT_NOT_OWNED,
+ * OBJECT_TYPE_MISMATCH, INVALID_HANDLE). The flags are 0: not alertable nor
+ * interruptible, so no APC can take the place of the answer.
+ */
+async function signalServerObject(ctx: TranslationContext, signal: number): Promise<number> {
+  if (!ctx.server) return STATUS_NOT_SUPPORTED;
+  const created = await ctx.server.call('create_event', {
+    access: SYNCHRONIZE,
+    manual_reset: 1,
+    initial_state: 1,
+    objattr: { rootdir: 0, attributes: 0, sd: null, name: '' },
+  });
+  if (created.error) return created.error >>> 0;
+  const always = (created.body as { handle: number }).handle;
+  try {
+    const signalled = await ctx.server.call('select', {
+      flags: 0,
+      cookie: SIGNAL_ONLY_COOKIE,
+      timeout: 0n,
+      size: 12,
+      prev_apc: 0,
+      result: { type: 0, raw: Buffer.alloc(40) },
+      data: { op: SELECT_SIGNAL_AND_WAIT, wait: always, signal },
+      contexts: { contexts: [], fragment: Buffer.alloc(0) },
+    });
+    return signalled.error >>> 0;
+  } finally {
+    await ctx.server.call('close_handle', { handle: always });
+  }
 }
 
 /**
