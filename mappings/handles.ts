@@ -46,6 +46,9 @@ export function handleOwner(value: number): HandleOwner {
   return 'server';
 }
 
+/** new_process's flag for "the child inherits the parent's inheritable handles". */
+export const PROCESS_CREATE_FLAGS_INHERIT_HANDLES = 0x4;
+
 /** ProxyHandleEntry.flags: the handle is inherited by child processes (OBJ_INHERIT's bit, so `attributes & OBJ_INHERIT` sets it). */
 export const ENTRY_INHERIT = 0x02;
 /** ProxyHandleEntry.flags: close_handle fails with STATUS_HANDLE_NOT_CLOSABLE (HANDLE_FLAG_PROTECT_FROM_CLOSE). */

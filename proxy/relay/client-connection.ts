@@ -14,7 +14,7 @@
 //   unchanged.
 
 import type { Logger } from 'pino';
-import type { ReplyFrame, RequestFrame } from '../../requests/framing.ts';
+import { REQUEST_FIXED_SIZE, type ReplyFrame, type RequestFrame } from '../../requests/framing.ts';
 import type { ProtocolError } from '../../requests/errors.ts';
 import { fdAddon, type FdMessage } from '../native.ts';
 import { FdSocket } from '../io/fd-socket.ts';
@@ -25,6 +25,7 @@ import { InflightFds, type InflightFd } from './inflight-fds.ts';
 import { ThreadRelay, type ThreadHost, type ThreadRelayState } from './thread-relay.ts';
 import type { TranslationRouter } from '../translate/router.ts';
 import type { Awaitable } from '../../mappings/translator.ts';
+import { PROCESS_CREATE_FLAGS_INHERIT_HANDLES } from '../../mappings/handles.ts';
 import type { ElementList } from '../../requests/kinds/element-list.ts';
 import { ServerFdError, ThreadServerChannel, type FdClaim, type ServerFdClaims } from '../translate/server-channel.ts';
 
@@ -67,9 +68,6 @@ export interface ClientConnectionState {
   unclaimedFds: number;
   threads: Array<Omit<ThreadRelayState, 'outstanding' | 'routing'> & { outstanding: string[]; routing: { request: string; forMs: number } | null }>;
 }
-
-/** new_process's flag for "the child inherits the parent's inheritable handles". */
-const PROCESS_CREATE_FLAGS_INHERIT_HANDLES = 0x4;
 
 export class ClientConnection implements ThreadHost, ServerFdClaims {
   readonly id: number;
@@ -373,6 +371,25 @@ export class ClientConnection implements ThreadHost, ServerFdClaims {
         return;
       }
     }
+  }
+
+  /**
+   * With translation on, a new_process naming an explicit handle list gets
+   * the twins of the proxy handles it lists added to the list, so that
+   * wineserver gives the child the twins at the same values as the proxy
+   * gives it the handles (TranslationRouter.listTwinsForChild).
+   */
+  rewriteRequest(thread: ThreadRelay, frame: RequestFrame): RequestFrame | null {
+    const router = this.env.router;
+    if (!router || frame.code !== this.env.protocol.codes.newProcess) return null;
+    let bytes: Buffer | null;
+    try {
+      bytes = router.listTwinsForChild(this.id, frame.bytes);
+    } catch (error) {
+      this.log.warn({ tid: thread.tid, err: (error as Error).message }, 'new_process handle list not rewritten; the child gets no twins');
+      return null;
+    }
+    return bytes && { code: frame.code, requestSize: bytes.length - REQUEST_FIXED_SIZE, replySize: frame.replySize, bytes };
   }
 
   routeRequest(thread: ThreadRelay, frame: RequestFrame, idle: boolean): Awaitable<Buffer | null> {

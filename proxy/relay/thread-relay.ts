@@ -37,6 +37,12 @@ export interface ThreadHost {
    */
   prepareRequest(thread: ThreadRelay, frame: RequestFrame, resume: () => void): boolean;
   /**
+   * A request about to be forwarded, changed for wineserver: null to send it
+   * as the client wrote it, or the frame to send (and record) in its place.
+   * Called before `prepareRequest`.
+   */
+  rewriteRequest?(thread: ThreadRelay, frame: RequestFrame): RequestFrame | null;
+  /**
    * With translation on (`--translate`): null to forward the request, or the
    * reply frame the proxy answers with itself, or a promise of either when
    * the answer has to wait (server calls, a contended lock). A plain value is
@@ -354,6 +360,7 @@ export class ThreadRelay {
 
   /** Forwards once the host has prepared the request's descriptors; `held`: the thread is held already. */
   private forwardPrepared(frame: RequestFrame, held: boolean): void {
+    frame = this.host.rewriteRequest?.(this, frame) ?? frame;
     let kept: RequestFrame | null = null;
     const ready = this.host.prepareRequest(this, frame, () => {
       if (this.closed) return;

@@ -25,7 +25,8 @@ import { encodeReplyFor } from '../../mappings/replay.ts';
 import { isPromise, type Awaitable, type ServerChannel, type TranslationContext } from '../../mappings/translator.ts';
 import { loadProtocol, type DecodedRequest, type Protocol } from '../../requests/protocol.ts';
 import { bridgeToTwins, closeProxyHandleQuietly, duplicateProxyHandle, liveCatalog, liveFamilies, type LiveFamily } from './live/index.ts';
-import { ENTRY_INHERIT, PROXY_HANDLE_BOTTOM, PROXY_HANDLE_TOP } from '../../mappings/handles.ts';
+import { ENTRY_INHERIT, PROCESS_CREATE_FLAGS_INHERIT_HANDLES, PROXY_HANDLE_BOTTOM, PROXY_HANDLE_TOP } from '../../mappings/handles.ts';
+import type { ElementList } from '../../requests/kinds/element-list.ts';
 import { setTwin, twinOf } from '../../mappings/namespace/server-twins.ts';
 
 /**
@@ -305,12 +306,38 @@ export class TranslationRouter {
         continue;
       }
       // wineserver copied the twin (inheritable exactly when its proxy handle is) at its own value,
-      // unless an explicit list named only the proxy value.
-      const twin = list ? undefined : twinOf(entry);
-      if (twin !== undefined) setTwin(to.handles.get(value)!, twin);
+      // when no list was given or the list names it (listTwinsForChild adds the twins).
+      const twin = twinOf(entry);
+      if (twin !== undefined && (!listed || listed.has(twin & ~3))) setTwin(to.handles.get(value)!, twin);
       inherited++;
     }
     return inherited;
+  }
+
+  /**
+   * A new_process request of `connection` with an explicit handle list
+   * (PROC_THREAD_ATTRIBUTE_HANDLE_LIST) naming inheritable proxy handles
+   * that have twins: the request re-encoded with those twins added to the
+   * list, so that wineserver gives them to the child at their values beside
+   * the proxy handles inheritHandles copies. Null when nothing is to add
+   * (no inheritance, another parent named, no list, no twin listed).
+   */
+  listTwinsForChild(connection: number, frame: Buffer): Buffer | null {
+    const proc = this.processes.get(connection);
+    if (!proc || !proc.handles.size || this.stopped) return null;
+    const request = this.protocol.decodeRequest(frame);
+    const body = request.body as { flags: number; parent_process: number; handles_size: number; handles: ElementList<number> };
+    if (!(body.flags & PROCESS_CREATE_FLAGS_INHERIT_HANDLES) || body.parent_process || !body.handles_size || body.handles.trailing.length) return null;
+    const listed = new Set(body.handles.items.map((value) => (value >>> 0) & ~3));
+    const twins: number[] = [];
+    for (const value of listed) {
+      const entry = proc.handles.get(value);
+      const twin = entry && entry.flags & ENTRY_INHERIT ? twinOf(entry) : undefined;
+      if (twin !== undefined && !listed.has(twin & ~3) && !twins.includes(twin)) twins.push(twin);
+    }
+    if (!twins.length) return null;
+    const items = [...body.handles.items, ...twins];
+    return this.protocol.encodeRequest({ ...request, body: { ...body, handles_size: items.length * 4, handles: { ...body.handles, items } } });
   }
 
   /** Every client process's proxy handle table (for handle counts across processes). */
