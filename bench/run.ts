@@ -6,6 +6,7 @@ const benches: Record<string, () => Promise<{ run(): Promise<{ path: string; res
   primitives: () => import('./primitives-all.ts'),
   translate: () => import('./translate.ts'),
   replay: () => import('./replay.ts'),
+  'relay-floor': () => import('./relay-floor.ts'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
