@@ -34,7 +34,7 @@ import { STATUS_OBJECT_TYPE_MISMATCH } from '../namespace/records.ts';
 import type { TranslatedReply, TranslationContext } from '../translator.ts';
 import type { DecodedRequest } from '../../requests/protocol.ts';
 import { isMalformed } from '../../requests/kinds/malformed.ts';
-import { SELECT_NONE, SELECT_SIGNAL_AND_WAIT, SELECT_WAIT, SELECT_WAIT_ALL, type SelectOp } from '../../requests/kinds/select-op.ts';
+import { encodeSelectOp, SELECT_NONE, SELECT_SIGNAL_AND_WAIT, SELECT_WAIT, SELECT_WAIT_ALL, type SelectOp } from '../../requests/kinds/select-op.ts';
 import { acquireMutex, cancelAcquire, onMutexesChanged, releaseMutex, tryTakeMutex, type TakenMutex } from './mutex-state.ts';
 import {
   callerOf,
@@ -226,16 +226,29 @@ async function settleApcs(body: SelectBody, ctx: TranslationContext): Promise<Wa
 }
 
 /** select on wineserver's side, as the calling thread, timeout 0; `first` carries the client's APC result. */
-async function serverSelect(ctx: TranslationContext, body: SelectBody, op: SelectOp, first: boolean): Promise<TranslatedReply> {
-  const size = op.op === SELECT_NONE ? 4 : 4 + 4 * (op as { handles: number[] }).handles.length;
+function serverSelect(ctx: TranslationContext, body: SelectBody, op: SelectOp, first: boolean): Promise<TranslatedReply> {
+  return callSelect(ctx, { flags: body.flags, cookie: body.cookie, timeout: 0n, prevApc: first ? body.prev_apc : 0, result: first ? body.result : null, op });
+}
+
+/** What a select the proxy sends to wineserver as the calling thread carries (no thread context). */
+interface SelectCall {
+  flags: number;
+  cookie: bigint;
+  timeout: bigint;
+  prevApc: number;
+  result: SelectBody['result'];
+  op: SelectOp;
+}
+
+async function callSelect(ctx: TranslationContext, call: SelectCall): Promise<TranslatedReply> {
   const decoded = await ctx.server!.call('select', {
-    flags: body.flags,
-    cookie: body.cookie,
-    timeout: 0n,
-    size,
-    prev_apc: first ? body.prev_apc : 0,
-    result: first && body.result ? body.result : { type: 0, raw: Buffer.alloc(40) },
-    data: op,
+    flags: call.flags,
+    cookie: call.cookie,
+    timeout: call.timeout,
+    size: encodeSelectOp(call.op).length,
+    prev_apc: call.prevApc,
+    result: call.result ?? { type: 0, raw: Buffer.alloc(40) },
+    data: call.op,
     contexts: { contexts: [], fragment: Buffer.alloc(0) },
   });
   return { error: decoded.error >>> 0, body: decoded.body as Record<string, unknown> };
@@ -339,17 +352,8 @@ async function signalServerObject(ctx: TranslationContext, signal: number): Prom
   if (created.error) return created.error >>> 0;
   const always = (created.body as { handle: number }).handle;
   try {
-    const signalled = await ctx.server.call('select', {
-      flags: 0,
-      cookie: SIGNAL_ONLY_COOKIE,
-      timeout: 0n,
-      size: 12,
-      prev_apc: 0,
-      result: { type: 0, raw: Buffer.alloc(40) },
-      data: { op: SELECT_SIGNAL_AND_WAIT, wait: always, signal },
-      contexts: { contexts: [], fragment: Buffer.alloc(0) },
-    });
-    return signalled.error >>> 0;
+    const op: SelectOp = { op: SELECT_SIGNAL_AND_WAIT, wait: always, signal };
+    return (await callSelect(ctx, { flags: 0, cookie: SIGNAL_ONLY_COOKIE, timeout: 0n, prevApc: 0, result: null, op })).error;
   } finally {
     await ctx.server.call('close_handle', { handle: always });
   }
@@ -373,17 +377,9 @@ async function signalThenServerWait(body: SelectBody, wait: number, signal: numb
   }
   const status = signalProxyMutex(ctx, signal);
   if (status) return reply(status);
-  const decoded = await ctx.server.call('select', {
-    flags: body.flags,
-    cookie: body.cookie,
-    timeout: body.timeout,
-    size: 8,
-    prev_apc: body.prev_apc,
-    result: body.result ?? { type: 0, raw: Buffer.alloc(40) },
-    data: { op: SELECT_WAIT, handles: [wait] },
-    contexts: { contexts: [], fragment: Buffer.alloc(0) },
-  });
-  return { kind: 'reply', reply: { error: decoded.error >>> 0, body: decoded.body as Record<string, unknown> } };
+  const op: SelectOp = { op: SELECT_WAIT, handles: [wait] };
+  const answer = await callSelect(ctx, { flags: body.flags, cookie: body.cookie, timeout: body.timeout, prevApc: body.prev_apc, result: body.result, op });
+  return { kind: 'reply', reply: answer };
 }
 
 /**
