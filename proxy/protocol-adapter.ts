@@ -32,6 +32,7 @@ export interface RelayRequestCodes {
   initThread: number;
   allocFileHandle: number;
   terminateProcess: number;
+  terminateThread: number;
 }
 
 export interface ProxyProtocol {
@@ -49,6 +50,7 @@ export interface ProxyProtocol {
     initFirstThreadTid: number;
     /** terminate_process: whether the caller's own process is ending. */
     terminateProcessSelf: number;
+    terminateThreadSelf: number;
   };
   requestName(code: number): string;
 }
@@ -71,6 +73,7 @@ function fromGenerated(protocol: Protocol): ProxyProtocol {
     initThread: info('init_thread').code,
     allocFileHandle: info('alloc_file_handle').code,
     terminateProcess: info('terminate_process').code,
+    terminateThread: info('terminate_thread').code,
   };
   const fdFields = new Map<number, FdField[]>([
     [codes.newProcess, [{ name: 'socket_fd', offset: offsetOf('new_process', 'socket_fd', 'request'), role: 'process_socket' }]],
@@ -102,6 +105,7 @@ function fromGenerated(protocol: Protocol): ProxyProtocol {
       initFirstThreadPid: offsetOf('init_first_thread', 'pid', 'reply'),
       initFirstThreadTid: offsetOf('init_first_thread', 'tid', 'reply'),
       terminateProcessSelf: offsetOf('terminate_process', 'self', 'reply'),
+      terminateThreadSelf: offsetOf('terminate_thread', 'self', 'reply'),
     },
     requestName: (code) => protocol.requests[code]?.name ?? `request_${code}`,
   };

@@ -54,6 +54,14 @@ export class FdReader {
     this.watcher.start(READABLE);
   }
 
+  /**
+   * Reads what is there now, outside the loop's order (an end found calls
+   * `end` at once); nothing when paused or closed.
+   */
+  drainNow(): void {
+    this.onReadable();
+  }
+
   /** Stops watching and closes the descriptor without calling `end`. */
   close(): void {
     if (this.closed) return;

@@ -431,6 +431,14 @@ export class ClientConnection implements ThreadHost, ServerFdClaims {
       if (frame.bytes.length >= self + 4 && frame.bytes.readInt32LE(self)) {
         this.endTranslatedThreads([...this.threads.values()].filter((other) => other !== thread));
       }
+    } else if (code === codes.terminateThread && ok && this.env.router) {
+      // Another thread of the process was killed: wineserver closed its pipes
+      // (and abandoned its mutexes) before this reply; its proxy mutexes are
+      // abandoned now, before the reply lets the caller go on.
+      const self = replyOffsets.terminateThreadSelf;
+      if (frame.bytes.length >= self + 4 && !frame.bytes.readInt32LE(self)) {
+        for (const other of [...this.threads.values()]) if (other !== thread) other.readServerRepliesNow();
+      }
     } else if (code === codes.newProcess) {
       const pending = this.pendingChildren.get(thread);
       this.pendingChildren.delete(thread);

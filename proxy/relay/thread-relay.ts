@@ -266,6 +266,17 @@ export class ThreadRelay {
     return count;
   }
 
+  /**
+   * Reads what wineserver has written on this thread's reply pipe now,
+   * outside the loop's order. wineserver closes the pipe of a thread it
+   * kills before it answers the killer, so after a terminate_thread reply an
+   * end found here ends the victim's translated state (threadEnding) before
+   * the killer goes on.
+   */
+  readServerRepliesNow(): void {
+    this.reply?.reader.drainNow();
+  }
+
   private makeLeg(
     readFd: number,
     writeFd: number,
@@ -290,9 +301,11 @@ export class ThreadRelay {
       },
       end: (error) => {
         if (error) this.log.warn({ pipe: name, err: error.message }, 'pipe read failed');
-        // The client's thread is gone: the host ends what it keeps for the
-        // thread before wineserver can learn of the death from this pipe.
-        if (name === 'request') this.host.threadEnding?.(this);
+        // The client's thread is gone (its request pipe ended: the host ends
+        // what it keeps for the thread before wineserver can learn of the
+        // death from this pipe), or wineserver killed it (it closed the
+        // thread's reply pipe: TerminateThread from another thread).
+        if (name === 'request' || name === 'reply') this.host.threadEnding?.(this);
         leg.writer.end();
         this.checkDone(`${name} pipe closed`);
       },
