@@ -54,7 +54,7 @@ type Answer = (frame: RequestFrame, idle: boolean) => Awaitable<Buffer | null>;
  * reads its reply pipe) and a "wineserver" (the test reads the requests that
  * reach it), with the host's routing decided per request by `answers`.
  */
-function relayOnPipes(answers: Answer[]) {
+function relayOnPipes(answers: Answer[], hooks: Pick<ThreadHost, 'rewriteRequest' | 'threadEnding'> = {}) {
   const [relayReadsRequests, clientWritesRequests] = fdAddon.pipe();
   const [serverReadsRequests, relayWritesRequests] = fdAddon.pipe();
   const [relayReadsReplies, serverWritesReplies] = fdAddon.pipe();
@@ -77,7 +77,9 @@ function relayOnPipes(answers: Answer[]) {
     threadClosed: () => {
       closed = true;
     },
+    ...hooks,
   };
+  const open = new Set([clientWritesRequests, serverReadsRequests, serverWritesReplies, clientReadsReplies]);
   const relay = new ThreadRelay(1, true, host, { connection: 1, threadKey: 0, tid: 0, pid: 0, unixPid: 0 }, log, relayReadsRequests, relayWritesRequests);
   relay.attachReplyPipe(relayReadsReplies, relayWritesReplies);
   return {
@@ -92,9 +94,14 @@ function relayOnPipes(answers: Answer[]) {
     clientPending: () => pending(clientReadsReplies),
     serverReads: (size: number) => readExactly(serverReadsRequests, size),
     serverPending: () => pending(serverReadsRequests),
+    /** wineserver closes its end of the thread's reply pipe, as when it kills the thread. */
+    serverEndsReplies: () => {
+      fdAddon.close(serverWritesReplies);
+      open.delete(serverWritesReplies);
+    },
     close: () => {
       relay.close('test over');
-      for (const fd of [clientWritesRequests, serverReadsRequests, serverWritesReplies, clientReadsReplies]) fdAddon.close(fd);
+      for (const fd of open) fdAddon.close(fd);
     },
   };
 }
@@ -161,6 +168,52 @@ describe('thread relay with the synchronous fast path', () => {
       pipes.send(frame('open_key', { parent: 0, access: 1, attributes: 0, name: 'Answered' }));
       expect((await pipes.clientReads(64)).readUInt32LE(8)).toBe(0x4444);
       expect(pipes.isClosed()).toBe(false);
+    } finally {
+      pipes.close();
+    }
+  });
+});
+
+describe('thread relay hooks', () => {
+  it("sends the frame the host rewrote in place of the client's, and the client's when it declines", async () => {
+    const rewritten = frame('close_handle', { handle: 0x22 });
+    const pipes = relayOnPipes([], {
+      rewriteRequest: (_thread, request) =>
+        request.bytes.readUInt32LE(12) === 0x10 ? { code: request.code, requestSize: 0, replySize: request.replySize, bytes: rewritten } : null,
+    });
+    try {
+      pipes.send(frame('close_handle', { handle: 0x10 }));
+      expect((await pipes.serverReads(64)).readUInt32LE(12)).toBe(0x22);
+      pipes.send(frame('close_handle', { handle: 0x30 }));
+      expect((await pipes.serverReads(64)).readUInt32LE(12)).toBe(0x30);
+    } finally {
+      pipes.close();
+    }
+  });
+
+  it('ends the thread when wineserver closes its reply pipe, at once when asked to read it now', async () => {
+    let endings = 0;
+    const pipes = relayOnPipes([], { threadEnding: () => endings++ });
+    try {
+      pipes.relay.readServerRepliesNow();
+      expect(endings).toBe(0);
+      pipes.serverEndsReplies();
+      // Synchronously, without a turn of the loop (a terminate_thread reply is inspected this way).
+      pipes.relay.readServerRepliesNow();
+      expect(endings).toBe(1);
+    } finally {
+      pipes.close();
+    }
+  });
+
+  it('ends the thread when wineserver closes its reply pipe, seen by the loop too', async () => {
+    let endings = 0;
+    const pipes = relayOnPipes([], { threadEnding: () => endings++ });
+    try {
+      pipes.serverEndsReplies();
+      const deadline = Date.now() + 5_000;
+      while (endings === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(endings).toBe(1);
     } finally {
       pipes.close();
     }
