@@ -69,6 +69,16 @@ export interface ClientConnectionState {
   threads: Array<Omit<ThreadRelayState, 'outstanding' | 'routing'> & { outstanding: string[]; routing: { request: string; forMs: number } | null }>;
 }
 
+/** What a new_process asks the child to inherit (translation on). */
+interface InheritanceAsked {
+  /** The explicit handle list (PROC_THREAD_ATTRIBUTE_HANDLE_LIST), or null for every inheritable handle. */
+  list: number[] | null;
+  /** The handle of the process named as the parent (PROC_THREAD_ATTRIBUTE_PARENT_PROCESS), 0 for the caller. */
+  parentProcess: number;
+  /** The client connection whose handles are inherited: the caller's, or the named parent's once resolved. */
+  from: number;
+}
+
 export class ClientConnection implements ThreadHost, ServerFdClaims {
   readonly id: number;
   readonly context: RecordContext;
@@ -92,7 +102,7 @@ export class ClientConnection implements ThreadHost, ServerFdClaims {
    * inheritable ones, a list: those of PROC_THREAD_ATTRIBUTE_HANDLE_LIST)
    * when the request asked for inheritance from this process.
    */
-  private readonly pendingChildren = new Map<ThreadRelay, { child: ClientConnection; inherit: { list: number[] | null } | null }>();
+  private readonly pendingChildren = new Map<ThreadRelay, { child: ClientConnection; inherit: InheritanceAsked | null }>();
   /** Threads created by new_thread requests, waiting for the reply's tid. */
   private readonly pendingNewThreads = new Map<ThreadRelay, ThreadRelay>();
   /** Descriptors claimed by server calls (get_handle_fd), oldest first. */
@@ -322,10 +332,41 @@ export class ClientConnection implements ThreadHost, ServerFdClaims {
     // still wait in the socket buffer: take them in first.
     this.client.drainNow();
     for (const field of fields) this.claimField(thread, frame, field);
-    if (this.server.pendingSends === 0) return true;
-    // wineserver must find the descriptors on its socket when it handles the request.
-    this.server.whenFlushed(resume);
+    const resolving = this.resolveNamedParent(thread);
+    const flushed = this.server.pendingSends === 0;
+    if (flushed && !resolving) return true;
+    // wineserver must find the descriptors on its socket when it handles the
+    // request; a named parent is resolved (a server call) before it goes.
+    let waiting = (flushed ? 0 : 1) + (resolving ? 1 : 0);
+    const ready = () => {
+      if (--waiting === 0) resume();
+    };
+    if (!flushed) this.server.whenFlushed(ready);
+    void resolving?.then(ready);
     return false;
+  }
+
+  /**
+   * A new_process naming another process as the child's parent: which client
+   * that is (get_process_info as the caller), so that the child inherits that
+   * client's proxy handles at the reply. Never rejects: a parent the proxy
+   * cannot tell gives the child no proxy handle (and is logged).
+   */
+  private resolveNamedParent(thread: ThreadRelay): Promise<void> | null {
+    const pending = this.pendingChildren.get(thread);
+    const inherit = pending?.inherit;
+    const router = this.env.router;
+    if (!pending || !inherit || !inherit.parentProcess || !router) return null;
+    return router.connectionOfProcessHandle(this.serverChannelOf(thread), inherit.parentProcess).then(
+      (connection) => {
+        if (connection === null) pending.inherit = null;
+        else inherit.from = connection;
+      },
+      (error: Error) => {
+        this.log.warn({ tid: thread.tid, err: error.message }, 'the parent process named by new_process not resolved; no proxy handle is inherited');
+        pending.inherit = null;
+      },
+    );
   }
 
   private claimField(thread: ThreadRelay, frame: RequestFrame, field: FdField): void {
@@ -398,12 +439,17 @@ export class ClientConnection implements ThreadHost, ServerFdClaims {
     // outstanding at wineserver, and of a type the proxy could answer.
     if (!router || !idle || !this.winePid || !thread.tid || !router.isCandidate(frame.code, frame.bytes)) return null;
     // The frame is a view of the read buffer; the router may keep what it decodes.
+    return router.route(this.id, this.winePid, thread.tid, Buffer.from(frame.bytes), this.serverChannelOf(thread));
+  }
+
+  /** The thread's way to make server calls (translation on). */
+  private serverChannelOf(thread: ThreadRelay): ThreadServerChannel {
     let channel = this.serverChannels.get(thread);
     if (!channel) {
       channel = new ThreadServerChannel(thread, this, this.env.router!.protocol);
       this.serverChannels.set(thread, channel);
     }
-    return router.route(this.id, this.winePid, thread.tid, Buffer.from(frame.bytes), channel);
+    return channel;
   }
 
   inspectReply(thread: ThreadRelay, code: number, frame: ReplyFrame): void {
@@ -448,7 +494,7 @@ export class ClientConnection implements ThreadHost, ServerFdClaims {
         // Before the child runs (the parent starts it after this reply): its table is empty.
         if (pending.inherit) {
           try {
-            const inherited = this.env.router!.inheritHandles(this.id, pending.child.id, childPid, pending.inherit.list);
+            const inherited = this.env.router!.inheritHandles(pending.inherit.from, pending.child.id, childPid, pending.inherit.list);
             if (inherited) this.log.debug({ childPid, inherited }, 'proxy handles inherited by a new process');
           } catch (error) {
             // A broken backend costs the child its proxy handles, not the relay.
@@ -490,18 +536,18 @@ export class ClientConnection implements ThreadHost, ServerFdClaims {
   }
 
   /**
-   * Whether a new_process request inherits this process's handles (only
-   * looked at with translation on: the proxy's own handles are copied at
-   * the reply). Not when another parent is named (PROC_THREAD_ATTRIBUTE_PARENT_PROCESS):
-   * that parent's proxy handles are not copied (a known limit).
+   * Whether a new_process request has the child inherit handles (only looked
+   * at with translation on: the proxy's own handles are copied at the
+   * reply): from this process, or from the one named as its parent
+   * (PROC_THREAD_ATTRIBUTE_PARENT_PROCESS, resolved by resolveNamedParent).
    */
-  private inheritanceAsked(frame: RequestFrame): { list: number[] | null } | null {
+  private inheritanceAsked(frame: RequestFrame): InheritanceAsked | null {
     const router = this.env.router;
     if (!router) return null;
     try {
       const body = router.protocol.decodeRequest(Buffer.from(frame.bytes)).body as { flags: number; parent_process: number; handles_size: number; handles: ElementList<number> };
-      if (!(body.flags & PROCESS_CREATE_FLAGS_INHERIT_HANDLES) || body.parent_process) return null;
-      return { list: body.handles_size ? body.handles.items : null };
+      if (!(body.flags & PROCESS_CREATE_FLAGS_INHERIT_HANDLES)) return null;
+      return { list: body.handles_size ? body.handles.items : null, parentProcess: body.parent_process >>> 0, from: this.id };
     } catch (error) {
       this.log.warn({ err: (error as Error).message }, 'new_process request not decoded; no proxy handle is inherited');
       return null;

@@ -31,9 +31,10 @@ const MAX_HELD_FRAMES_BEFORE_PAUSE = 8;
 export interface ThreadHost {
   readonly recorder: Recorder;
   /**
-   * Called for each request before it is forwarded. Returns true when the
-   * request may go at once, or false after arranging to call `resume` when it
-   * may (descriptor messages still queued on the server socket).
+   * Called for each request before it is forwarded, with the thread held (so
+   * it may make server calls first). Returns true when the request may go at
+   * once, or false after arranging to call `resume` when it may (descriptor
+   * messages still queued on the server socket, a server call to answer).
    */
   prepareRequest(thread: ThreadRelay, frame: RequestFrame, resume: () => void): boolean;
   /**
@@ -375,6 +376,8 @@ export class ThreadRelay {
   private forwardPrepared(frame: RequestFrame, held: boolean): void {
     frame = this.host.rewriteRequest?.(this, frame) ?? frame;
     let kept: RequestFrame | null = null;
+    // Held while the host prepares: it may make server calls first.
+    this.hold();
     const ready = this.host.prepareRequest(this, frame, () => {
       if (this.closed) return;
       this.forwardRequest(kept ?? frame);
@@ -383,11 +386,11 @@ export class ThreadRelay {
     if (!ready) {
       // Forwarded later, after the read buffer has moved on.
       kept = retainFrameBytes(frame);
-      if (!held) this.hold();
       return;
     }
     this.forwardRequest(frame);
     if (held) this.release();
+    else this.holding = false;
   }
 
   /**

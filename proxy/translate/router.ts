@@ -267,6 +267,18 @@ export class TranslationRouter {
     if (pid) this.connectionsByPid.set(pid, connection);
   }
 
+  /**
+   * The client connection of the process that a process handle of the
+   * caller names (get_process_info as the caller, through `server`); null
+   * when the handle names no process or one that is not a client of the
+   * proxy. For new_process with PROC_THREAD_ATTRIBUTE_PARENT_PROCESS.
+   */
+  async connectionOfProcessHandle(server: ServerChannel, handle: number): Promise<number | null> {
+    const info = await server.call('get_process_info', { handle });
+    if (info.error) return null;
+    return this.connectionsByPid.get((info.body as { pid: number }).pid) ?? null;
+  }
+
   /** Another client process's context (ctx.processContext): its session and handles, no server channel. */
   private readonly processContext = (pid: number): TranslationContext | null => {
     const connection = this.connectionsByPid.get(pid);
