@@ -61,9 +61,12 @@ describe('winekernel run --translate', () => {
       await stopWineserver(prefix);
       const record = path.join(work, `${name}.wkrec`);
       const translated = await runWineProgram({ prefix, exe: corpusExe(name), launcher: runLauncher(prefix, ['--translate', '--record', record]), timeoutMs: 120_000 });
-      expect(direct.stdout).toBe(corpusExpected(name));
-      expect(translated.stdout).toBe(direct.stdout);
-      expect(translated.exitCode).toBe(direct.exitCode);
+      // On a mismatch, what the launcher and Wine said (the proxy's own errors go to stderr).
+      const saidBy = (run: typeof direct, what: string) => `${what}: exit ${run.exitCode}, signal ${run.signal}; stderr ends: ${run.stderr.slice(-3000)}`;
+      expect(direct.stdout, saidBy(direct, 'plain wine')).toBe(corpusExpected(name));
+      const said = saidBy(translated, 'through the proxy');
+      expect(translated.stdout, said).toBe(direct.stdout);
+      expect(translated.exitCode, said).toBe(direct.exitCode);
       const routing = registryRouting(record);
       expect(routing.forwarded).toEqual([]);
       expect(routing.translated).toBeGreaterThan(100); // Wine's own start-up alone reads hundreds of keys
